@@ -1,0 +1,52 @@
+import type { EcsOperations } from "../../generated/operations.ts";
+import { AccountSettingStore } from "../runtime/store/account-setting-store.ts";
+import { ClusterStore } from "../runtime/store/cluster-store.ts";
+import { TagStore } from "../runtime/store/tag-store.ts";
+import { TaskDefinitionStore } from "../runtime/store/task-definition-store.ts";
+import { accountSettingOperations } from "./account-settings.ts";
+import { clusterOperations, type ClusterTaskCounts } from "./clusters.ts";
+import type { OperationContext, OperationDeps } from "./context.ts";
+import { tagOperations } from "./tags.ts";
+import { taskDefinitionOperations } from "./task-definitions.ts";
+
+/** The control-plane stores, opened once per server on its database. */
+export interface ControlPlaneStores {
+  tags: TagStore;
+  clusters: ClusterStore;
+  taskDefinitions: TaskDefinitionStore;
+  accountSettings: AccountSettingStore;
+}
+
+export function openControlPlaneStores(deps: OperationDeps): ControlPlaneStores {
+  const tags = new TagStore(deps.db);
+  return {
+    tags,
+    clusters: new ClusterStore(deps.db, deps.arns),
+    taskDefinitions: new TaskDefinitionStore(deps.db, tags),
+    accountSettings: new AccountSettingStore(deps.db, deps.arns.accountId),
+  };
+}
+
+/** What the task engine contributes to the control plane's answers. */
+export interface TaskView {
+  taskCounts(clusterArn: string): ClusterTaskCounts;
+  taskExists(taskArn: string): boolean;
+}
+
+/** Every operation implemented locally; the rest fall through to the upstream proxy. */
+export function createOperations(
+  deps: OperationDeps,
+  stores: ControlPlaneStores,
+  extra: { tasks?: TaskView; operations?: Partial<EcsOperations<OperationContext>>[] } = {},
+): Partial<EcsOperations<OperationContext>> {
+  const taskCounts = extra.tasks === undefined ? undefined : (arn: string) => extra.tasks!.taskCounts(arn);
+  const resourceExists = extra.tasks === undefined ? undefined : (arn: string) => extra.tasks!.taskExists(arn);
+  return Object.assign(
+    {},
+    taskDefinitionOperations(deps, stores),
+    clusterOperations(deps, { clusters: stores.clusters, tags: stores.tags, taskCounts }),
+    tagOperations(deps, { tags: stores.tags, clusters: stores.clusters, taskDefinitions: stores.taskDefinitions, resourceExists }),
+    accountSettingOperations(deps, { accountSettings: stores.accountSettings }),
+    ...(extra.operations ?? []),
+  );
+}

@@ -1,0 +1,67 @@
+import { randomBytes, randomUUID } from "node:crypto";
+
+/** Builds and parses the long-format ARNs real ECS uses (default since 2021). */
+export class Arns {
+  readonly region: string;
+  readonly accountId: string;
+
+  constructor(region: string, accountId: string) {
+    this.region = region;
+    this.accountId = accountId;
+  }
+
+  #prefix(): string {
+    return `arn:aws:ecs:${this.region}:${this.accountId}`;
+  }
+
+  cluster(name: string): string {
+    return `${this.#prefix()}:cluster/${name}`;
+  }
+
+  taskDefinition(family: string, revision: number): string {
+    return `${this.#prefix()}:task-definition/${family}:${revision}`;
+  }
+
+  task(clusterName: string, taskId: string): string {
+    return `${this.#prefix()}:task/${clusterName}/${taskId}`;
+  }
+
+  container(clusterName: string, taskId: string, containerId: string = randomUUID()): string {
+    return `${this.#prefix()}:container/${clusterName}/${taskId}/${containerId}`;
+  }
+}
+
+/** 32 lower-case hex characters, the id format of long task ARNs. */
+export function newTaskId(): string {
+  return randomBytes(16).toString("hex");
+}
+
+const ARN = /^arn:(aws[a-z-]*):ecs:([a-z0-9-]*):(\d*):([a-z-]+)\/(.+)$/;
+
+export interface ParsedEcsArn {
+  partition: string;
+  region: string;
+  accountId: string;
+  resourceType: string;
+  /** Everything after "<type>/". */
+  resource: string;
+}
+
+export function parseEcsArn(value: string): ParsedEcsArn | undefined {
+  const m = ARN.exec(value);
+  if (m === null) return undefined;
+  return {
+    partition: m[1]!,
+    region: m[2]!,
+    accountId: m[3]!,
+    resourceType: m[4]!,
+    resource: m[5]!,
+  };
+}
+
+/** "default", or the name inside a cluster ARN. */
+export function clusterNameOf(clusterOrArn: string | undefined): string {
+  if (clusterOrArn === undefined || clusterOrArn === "") return "default";
+  const arn = parseEcsArn(clusterOrArn);
+  return arn?.resourceType === "cluster" ? arn.resource : clusterOrArn;
+}

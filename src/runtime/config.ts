@@ -1,0 +1,109 @@
+// Configuration comes only from the environment, so the original project's users can switch over
+// without renaming anything. Every knob is documented in the README's configuration table.
+
+export interface Config {
+  port: number;
+  host: string;
+  /** Folder of the SQLite file, or ":memory:" for no persistence. */
+  dataDir: string;
+  accountId: string;
+  region: string;
+  logLevel: LogLevel;
+  maxBodyBytes: number;
+
+  /** Upstream ECS for operations we do not emulate and for task definitions we do not hold. */
+  ecsEndpointUrl: string | undefined;
+  ecsEndpointRegion: string | undefined;
+  upstreamTimeoutMs: number;
+
+  externalNetworks: string[];
+  composeDest: string;
+  dockerHost: string | undefined;
+
+  iamEndpoint: string | undefined;
+  stsEndpoint: string | undefined;
+  secretsManagerEndpoint: string | undefined;
+  ssmEndpoint: string | undefined;
+  logsEndpoint: string | undefined;
+  /** Injected into task containers as AWS_ENDPOINT_URL when set. */
+  taskAwsEndpointUrl: string | undefined;
+
+  /** Base credentials the agent side uses to assume task and execution roles. */
+  agentCredentials: {
+    accessKeyId: string | undefined;
+    secretAccessKey: string | undefined;
+    profile: string | undefined;
+    credsHostPath: string | undefined;
+    credsVolumeName: string;
+  };
+
+  stoppedTaskRetentionMs: number;
+  containerCleanupDelayMs: number;
+}
+
+export type LogLevel = "debug" | "info" | "warn" | "error";
+const LOG_LEVELS: readonly LogLevel[] = ["debug", "info", "warn", "error"];
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+export function loadConfig(env: Env = process.env): Config {
+  const str = (name: string): string | undefined => {
+    const v = env[name]?.trim();
+    return v === undefined || v === "" ? undefined : v;
+  };
+  const level = (str("LOG_LEVEL") ?? "info").toLowerCase();
+  if (!LOG_LEVELS.includes(level as LogLevel)) {
+    throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(", ")}; got "${level}"`);
+  }
+  return {
+    port: integer(str("PORT"), 8000, "PORT"),
+    host: str("HOST") ?? "127.0.0.1",
+    dataDir: str("DATA_DIR") ?? "./data",
+    accountId: str("AWS_ACCOUNT_ID") ?? "000000000000",
+    region: str("AWS_DEFAULT_REGION") ?? str("AWS_REGION") ?? "us-east-1",
+    logLevel: level as LogLevel,
+    maxBodyBytes: integer(str("MAX_BODY_BYTES"), 1024 * 1024, "MAX_BODY_BYTES"),
+    ecsEndpointUrl: str("ECS_ENDPOINT_URL"),
+    ecsEndpointRegion: str("ECS_ENDPOINT_AWS_REGION"),
+    upstreamTimeoutMs: duration(str("UPSTREAM_TIMEOUT"), 15_000, "UPSTREAM_TIMEOUT"),
+    externalNetworks: (str("ECS_EXTERNAL_NETWORKS") ?? "")
+      .split(",")
+      .map((s) => s.trim())
+      .filter((s) => s !== ""),
+    composeDest: str("COMPOSE_DEST") ?? "/tmp",
+    dockerHost: str("DOCKER_HOST"),
+    iamEndpoint: str("IAM_ENDPOINT"),
+    stsEndpoint: str("STS_ENDPOINT"),
+    secretsManagerEndpoint: str("SECRET_MANAGER_ENDPOINT_URL"),
+    ssmEndpoint: str("SSM_ENDPOINT_URL"),
+    logsEndpoint: str("LOGS_ENDPOINT_URL"),
+    taskAwsEndpointUrl: str("TASK_AWS_ENDPOINT_URL"),
+    agentCredentials: {
+      accessKeyId: str("ECS_ENDPOINT_AWS_ACCESS_KEY_ID"),
+      secretAccessKey: str("ECS_ENDPOINT_AWS_SECRET_ACCESS_KEY"),
+      profile: str("ECS_ENDPOINT_AWS_PROFILE"),
+      credsHostPath: str("AWS_CREDS_HOST_PATH"),
+      credsVolumeName: str("ECS_AWS_CREDS_VOLUME_NAME") ?? "ecs-local-aws-creds-volume",
+    },
+    stoppedTaskRetentionMs: duration(str("STOPPED_TASK_RETENTION"), 3_600_000, "STOPPED_TASK_RETENTION"),
+    containerCleanupDelayMs: duration(str("CONTAINER_CLEANUP_DELAY"), 3_600_000, "CONTAINER_CLEANUP_DELAY"),
+  };
+}
+
+export class ConfigError extends Error {}
+
+function integer(raw: string | undefined, fallback: number, name: string): number {
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0) throw new ConfigError(`${name} must be a non-negative integer; got "${raw}"`);
+  return n;
+}
+
+/** Accepts "90" (seconds), "500ms", "30s", "15m", "1h". */
+export function duration(raw: string | undefined, fallbackMs: number, name: string): number {
+  if (raw === undefined) return fallbackMs;
+  const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h)?$/.exec(raw);
+  if (m === null) throw new ConfigError(`${name} must be a duration such as 30s, 15m or 1h; got "${raw}"`);
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(m[2] ?? "s") as "ms" | "s" | "m" | "h"];
+  return Math.round(Number(m[1]) * unit);
+}

@@ -1,0 +1,112 @@
+import { createServer as createHttpServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { EcsOperations } from "../../generated/operations.ts";
+import type { OperationContext, OperationDeps } from "../operations/context.ts";
+import { createOperations, openControlPlaneStores } from "../operations/index.ts";
+import { Arns } from "./arns.ts";
+import { systemClock, type Clock } from "./clock.ts";
+import { loadConfig, type Config } from "./config.ts";
+import { openDatabase } from "./database.ts";
+import { createLogger, type Logger } from "./logger.ts";
+import { createProtocolHandler } from "./protocol.ts";
+import { createProxy } from "./proxy.ts";
+
+export interface ServerOptions {
+  config?: Config;
+  logger?: Logger;
+  clock?: Clock;
+  /**
+   * false: control plane only, no Docker engine is contacted (RunTask and friends then go to the
+   * upstream or answer that they are not emulated). Default true.
+   */
+  docker?: boolean;
+}
+
+export interface LocalEcsApi {
+  readonly config: Config;
+  /** Binds config.host:config.port (port 0 picks a free one). */
+  listen(): Promise<{ url: string; port: number }>;
+  close(): Promise<void>;
+}
+
+/** A start-up problem the user can fix (e.g. no Docker engine); printed as one line, not a stack. */
+export class StartupError extends Error {}
+
+/** Builds the whole emulator; tests start it in-process on port 0. */
+export async function createServer(options: ServerOptions = {}): Promise<LocalEcsApi> {
+  const config = options.config ?? loadConfig();
+  const logger = options.logger ?? createLogger(config.logLevel);
+  const clock = options.clock ?? systemClock;
+  const db = openDatabase(config.dataDir);
+  const arns = new Arns(config.region, config.accountId);
+  const proxy =
+    config.ecsEndpointUrl === undefined
+      ? undefined
+      : createProxy({
+          url: config.ecsEndpointUrl,
+          region: config.ecsEndpointRegion,
+          defaultRegion: config.region,
+          timeoutMs: config.upstreamTimeoutMs,
+          logger,
+        });
+  const deps: OperationDeps = { config, db, arns, clock, logger, upstream: proxy };
+  const stores = openControlPlaneStores(deps);
+  const cleanups: Array<() => Promise<void> | void> = [];
+  const extraOperations: Partial<EcsOperations<OperationContext>>[] = [];
+
+  const operations = createOperations(deps, stores, { operations: extraOperations });
+  const handler = createProtocolHandler({
+    operations,
+    proxy,
+    logger,
+    region: config.region,
+    maxBodyBytes: config.maxBodyBytes,
+  });
+
+  const http: Server = createHttpServer({ keepAliveTimeout: 65_000, requestTimeout: 60_000, headersTimeout: 20_000 }, handler);
+  // A slow client only ties up its own socket; the timeouts above bound how long it can.
+  http.on("clientError", (_err, socket) => {
+    if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n");
+    else socket.destroy();
+  });
+
+  logger.info("server.configured", {
+    dataDir: config.dataDir,
+    region: config.region,
+    accountId: config.accountId,
+    upstream: config.ecsEndpointUrl ?? null,
+    docker: options.docker !== false,
+  });
+
+  let closed = false;
+  return {
+    config,
+    listen() {
+      return new Promise((resolve, reject) => {
+        http.once("error", (err: NodeJS.ErrnoException) => {
+          reject(
+            err.code === "EADDRINUSE"
+              ? new StartupError(`port ${config.port} on ${config.host} is already in use; set PORT to another port`)
+              : err,
+          );
+        });
+        http.listen(config.port, config.host, () => {
+          const { port } = http.address() as AddressInfo;
+          const host = config.host.includes(":") ? `[${config.host}]` : config.host;
+          resolve({ url: `http://${host === "0.0.0.0" ? "127.0.0.1" : host}:${port}`, port });
+        });
+      });
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await new Promise<void>((resolve) => {
+        http.close(() => resolve());
+        http.closeAllConnections();
+      });
+      for (const cleanup of cleanups.reverse()) await cleanup();
+      await proxy?.close();
+      db.close();
+    },
+  };
+}
