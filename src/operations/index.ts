@@ -19,11 +19,13 @@ export interface ControlPlaneStores {
 
 export function openControlPlaneStores(deps: OperationDeps): ControlPlaneStores {
   const tags = new TagStore(deps.db);
+  const accountSettings = new AccountSettingStore(deps.db, deps.arns.accountId);
   return {
     tags,
-    clusters: new ClusterStore(deps.db, deps.arns),
+    // New clusters take their containerInsights default from PutAccountSettingDefault.
+    clusters: new ClusterStore(deps.db, deps.arns, () => accountSettings.clusterDefaults()),
     taskDefinitions: new TaskDefinitionStore(deps.db, tags),
-    accountSettings: new AccountSettingStore(deps.db, deps.arns.accountId),
+    accountSettings,
   };
 }
 

@@ -26,6 +26,11 @@ export interface ProtocolOptions {
   logger: Logger;
   region: string;
   maxBodyBytes: number;
+  /**
+   * Check every response against its output shape before sending it (tests turn this on, so every
+   * test doubles as a conformance check); a violation becomes an InternalFailure naming it.
+   */
+  validateOutputs?: boolean;
 }
 
 type Handler = (input: unknown, ctx: OperationContext) => Promise<unknown>;
@@ -103,8 +108,14 @@ export function createProtocolHandler(options: ProtocolOptions): (req: IncomingM
           ? new InvalidParameterException(message)
           : new ClientException(message);
       }
-      const output = await impl(input, ctx);
-      writeJson(res, 200, requestId, spec.serializeOutput(output ?? {}));
+      const output = (await impl(input, ctx)) ?? {};
+      if (options.validateOutputs === true) {
+        const problems = spec.validateOutput(output);
+        if (problems.length > 0) {
+          throw new InternalFailure(`${spec.name} produced a response that violates the model: ${formatValidationIssues(problems)}`);
+        }
+      }
+      writeJson(res, 200, requestId, spec.serializeOutput(output));
       logger.debug("request", { requestId, operation: spec.name, status: 200, ms: round(performance.now() - started) });
     } catch (err) {
       const error = asEcsError(err);

@@ -20,6 +20,8 @@ export interface ServerOptions {
    * upstream or answer that they are not emulated). Default true.
    */
   docker?: boolean;
+  /** Validate every response against the model before sending it (for tests). */
+  validateResponses?: boolean;
 }
 
 export interface LocalEcsApi {
@@ -61,6 +63,7 @@ export async function createServer(options: ServerOptions = {}): Promise<LocalEc
     logger,
     region: config.region,
     maxBodyBytes: config.maxBodyBytes,
+    validateOutputs: options.validateResponses ?? false,
   });
 
   const http: Server = createHttpServer({ keepAliveTimeout: 65_000, requestTimeout: 60_000, headersTimeout: 20_000 }, handler);

@@ -22,7 +22,7 @@ export async function startTestServer(
     ...loadConfig({ DATA_DIR: ":memory:", PORT: "0", AWS_DEFAULT_REGION: "us-east-1", ...options.env }),
     ...options.config,
   };
-  const server = await createServer({ config, logger: options.logger ?? silentLogger, docker: options.docker ?? false });
+  const server = await createServer({ config, logger: options.logger ?? silentLogger, docker: options.docker ?? false, validateResponses: true });
   const { url } = await server.listen();
   const ecs = new ECSClient({
     endpoint: url,
