@@ -12,5 +12,6 @@ ctx=$(mktemp -d)
 trap 'rm -rf "$ctx"' EXIT
 cp "$here/busybox/Dockerfile" "$ctx/Dockerfile"
 cp /bin/busybox "$ctx/busybox"
+cp "$here/busybox/http-get" "$ctx/http-get"
 DOCKER_BUILDKIT=0 docker build -q -t local-ecs-api-test/busybox:latest "$ctx" >/dev/null
 echo "built local-ecs-api-test/busybox:latest"
