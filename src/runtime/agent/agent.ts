@@ -1,0 +1,84 @@
+// Wires the agent-side pieces together so the task engine needs a handful of calls: start the endpoint,
+// register a task's credentials, resolve its secrets, inject env, ship awslogs, and forget the task.
+import type Docker from "dockerode";
+import type { Config } from "../config.ts";
+import type { Clock } from "../clock.ts";
+import type { Logger } from "../logger.ts";
+import { createAgentServer, type AgentServer, type EndpointContext } from "./agent-server.ts";
+import { AwsLogsShipper } from "./awslogs.ts";
+import { createAgentAwsClients, type AgentAwsClients } from "./aws-clients.ts";
+import { CredentialsRegistry } from "./credentials-registry.ts";
+import { startAgentEndpoint, type AgentEndpoint, type StartAgentEndpointOptions } from "./endpoint-network.ts";
+import { RoleCredentialsProvider } from "./role-credentials.ts";
+import { SecretsResolver } from "./secrets.ts";
+import { MemoryTaskProtectionStore, type TaskProtectionStore } from "./task-protection-store.ts";
+
+export interface AgentOptions {
+  config: Config;
+  docker: Docker;
+  logger: Logger;
+  /** The engine's lookup of a per-container metadata endpoint id. */
+  resolveEndpoint(id: string): EndpointContext | undefined;
+  /** Docker stats for TMDS; default: one non-streaming `GET /containers/{id}/stats`. */
+  stats?: (dockerId: string) => Promise<Record<string, unknown> | null>;
+  protection?: TaskProtectionStore;
+  clock?: Clock;
+}
+
+export interface Agent {
+  readonly clients: AgentAwsClients;
+  readonly credentials: RoleCredentialsProvider;
+  readonly registry: CredentialsRegistry;
+  readonly secrets: SecretsResolver;
+  readonly awslogs: AwsLogsShipper;
+  readonly protection: TaskProtectionStore;
+  readonly server: AgentServer;
+  /** Set once `start` has resolved. */
+  readonly endpoint: AgentEndpoint | undefined;
+  /** Creates/reuses ecs-local-network and starts serving at 169.254.170.2 (see endpoint-network.ts). */
+  start(options?: Pick<StartAgentEndpointOptions, "mode" | "port" | "networkName" | "removeAddressOnTeardown">): Promise<AgentEndpoint>;
+  /** For the start-up log: endpoints and which base credentials are in use. */
+  describe(): string;
+  stop(): Promise<void>;
+}
+
+export function createAgent(options: AgentOptions): Agent {
+  const { config, docker, logger } = options;
+  const log = logger.child({ component: "agent" });
+  const clients = createAgentAwsClients(config);
+  const credentials = new RoleCredentialsProvider({ clients, logger: log, ...(options.clock ? { clock: options.clock } : {}) });
+  const registry = new CredentialsRegistry({
+    onRegister: (b) => credentials.prefetch(b.roleArn, b.taskArn),
+    onUnregisterTask: (taskArn) => credentials.forgetTask(taskArn),
+  });
+  const protection = options.protection ?? new MemoryTaskProtectionStore(options.clock);
+  const stats =
+    options.stats ??
+    (async (dockerId: string) => (await docker.getContainer(dockerId).stats({ stream: false })) as unknown as Record<string, unknown>);
+  const server = createAgentServer({ resolveEndpoint: options.resolveEndpoint, registry, credentials, stats, protection, logger: log });
+  const awslogs = new AwsLogsShipper({ docker, clients, credentials, logger: log });
+  let endpoint: AgentEndpoint | undefined;
+  return {
+    clients,
+    credentials,
+    registry,
+    secrets: new SecretsResolver({ clients, credentials, logger: log }),
+    awslogs,
+    protection,
+    server,
+    get endpoint() {
+      return endpoint;
+    },
+    async start(startOptions = {}) {
+      endpoint = await startAgentEndpoint({ docker, server, logger: log, taskAwsEndpointUrl: config.taskAwsEndpointUrl, ...startOptions });
+      return endpoint;
+    },
+    describe: () => clients.describe(),
+    async stop() {
+      await awslogs.stopAll(2000);
+      await server.close();
+      await endpoint?.teardown();
+      clients.destroy();
+    },
+  };
+}

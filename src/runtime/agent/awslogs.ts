@@ -1,0 +1,308 @@
+// Ships a container's output to CloudWatch Logs, standing in for Docker's awslogs driver (which would need
+// AWS credentials inside the Docker daemon). The engine runs such containers with a local log driver
+// (json-file) and calls `start` once the container has started; we follow `docker logs` with timestamps and
+// send batches in order. Shipping never blocks or fails the task: errors back off, and an unreachable
+// CloudWatch Logs is logged once per container, not per line.
+import { CreateLogGroupCommand, CreateLogStreamCommand, PutLogEventsCommand, type InputLogEvent } from "@aws-sdk/client-cloudwatch-logs";
+import type Docker from "dockerode";
+import type { Readable } from "node:stream";
+import type { Logger } from "../logger.ts";
+import type { AgentAwsClients } from "./aws-clients.ts";
+import { awslogsTarget, type AwsLogsTarget } from "./awslogs-options.ts";
+import type { RoleCredentialsProvider } from "./role-credentials.ts";
+
+export interface ShipContainerLogsInput {
+  dockerId: string;
+  /** Task-definition container name (part of the stream name). */
+  containerName: string;
+  taskArn: string;
+  executionRoleArn?: string | undefined;
+  /** logConfiguration.options (with secretOptions already resolved and merged). */
+  logOptions: Readonly<Record<string, string>>;
+}
+
+export interface AwsLogsShipperOptions {
+  docker: Docker;
+  clients: AgentAwsClients;
+  credentials: RoleCredentialsProvider;
+  logger: Logger;
+  /** How often buffered lines are sent (default 1000 ms, like the Docker driver's 5 s but livelier). */
+  flushIntervalMs?: number;
+  /** Cap on buffered events per container while CloudWatch Logs is failing (default 100,000; oldest dropped). */
+  maxBufferedEvents?: number;
+  /** Longest wait between retries (default 30 s). */
+  maxBackoffMs?: number;
+}
+
+export interface ShippingHandle {
+  readonly target: AwsLogsTarget;
+  /** Resolves when the container's output has ended and everything buffered was sent (or abandoned). */
+  readonly done: Promise<void>;
+}
+
+const MAX_BATCH_EVENTS = 10_000;
+const MAX_BATCH_BYTES = 1_048_576;
+const EVENT_OVERHEAD = 26;
+const MAX_EVENT_BYTES = 262_144 - EVENT_OVERHEAD;
+
+/** An event plus the sub-millisecond part of Docker's timestamp, so stdout/stderr sort within a millisecond. */
+interface PendingEvent extends InputLogEvent {
+  nanos: number;
+}
+
+interface Shipment {
+  input: ShipContainerLogsInput;
+  target: AwsLogsTarget;
+  region: string;
+  pending: PendingEvent[];
+  pendingBytes: number;
+  ended: boolean;
+  abandoned: boolean;
+  stream: Readable | undefined;
+  wake: () => void;
+  wakeup: Promise<void>;
+  failing: boolean;
+  dropped: number;
+  done: Promise<void>;
+}
+
+export class AwsLogsShipper {
+  readonly #docker: Docker;
+  readonly #clients: AgentAwsClients;
+  readonly #credentials: RoleCredentialsProvider;
+  readonly #logger: Logger;
+  readonly #flushIntervalMs: number;
+  readonly #maxBuffered: number;
+  readonly #maxBackoffMs: number;
+  readonly #active = new Map<string, Shipment>();
+
+  constructor(options: AwsLogsShipperOptions) {
+    this.#docker = options.docker;
+    this.#clients = options.clients;
+    this.#credentials = options.credentials;
+    this.#logger = options.logger;
+    this.#flushIntervalMs = options.flushIntervalMs ?? 1000;
+    this.#maxBuffered = options.maxBufferedEvents ?? 100_000;
+    this.#maxBackoffMs = options.maxBackoffMs ?? 30_000;
+  }
+
+  /** Starts following and shipping; a second call for the same container returns the running handle. */
+  start(input: ShipContainerLogsInput): ShippingHandle {
+    const running = this.#active.get(input.dockerId);
+    if (running !== undefined) return { target: running.target, done: running.done };
+    const target = awslogsTarget(input.logOptions, input.containerName, input.taskArn, input.dockerId);
+    const s: Shipment = {
+      input,
+      target,
+      region: target.region ?? this.#clients.region,
+      pending: [],
+      pendingBytes: 0,
+      ended: false,
+      abandoned: false,
+      stream: undefined,
+      wake: () => {},
+      wakeup: Promise.resolve(),
+      failing: false,
+      dropped: 0,
+      done: Promise.resolve(),
+    };
+    this.#rearm(s);
+    const log = this.#logger.child({ dockerId: input.dockerId, logGroup: target.group, logStream: target.stream });
+    s.done = Promise.all([this.#follow(s, log), this.#pump(s, log)])
+      .then(() => undefined)
+      .catch((err: unknown) => log.error("agent.awslogs.failed", { error: err }))
+      .finally(() => this.#active.delete(input.dockerId));
+    this.#active.set(input.dockerId, s);
+    return { target, done: s.done };
+  }
+
+  /**
+   * Stops following (e.g. the container is being removed) and gives buffered lines `graceMs` to be sent.
+   * A container that simply exits needs no call: its log stream ends and the rest is flushed.
+   */
+  async stop(dockerId: string, graceMs = 5000): Promise<void> {
+    const s = this.#active.get(dockerId);
+    if (s === undefined) return;
+    s.stream?.destroy();
+    s.ended = true;
+    s.wake();
+    const timer = setTimeout(() => {
+      s.abandoned = true;
+      s.wake();
+    }, graceMs);
+    await s.done;
+    clearTimeout(timer);
+  }
+
+  async stopAll(graceMs = 5000): Promise<void> {
+    await Promise.all([...this.#active.keys()].map((id) => this.stop(id, graceMs)));
+  }
+
+  #rearm(s: Shipment): void {
+    s.wakeup = new Promise<void>((resolve) => {
+      s.wake = resolve;
+    });
+  }
+
+  async #follow(s: Shipment, log: Logger): Promise<void> {
+    try {
+      const container = this.#docker.getContainer(s.input.dockerId);
+      const info = await container.inspect();
+      const stream = (await container.logs({ follow: true, stdout: true, stderr: true, timestamps: true })) as unknown as Readable;
+      s.stream = stream;
+      const lines = { stdout: "", stderr: "" };
+      const onText = (which: "stdout" | "stderr", text: string): void => {
+        const all = lines[which] + text;
+        const parts = all.split("\n");
+        lines[which] = parts.pop() ?? "";
+        for (const line of parts) this.#enqueue(s, line, log);
+      };
+      let carry: Buffer = Buffer.alloc(0);
+      for await (const chunk of stream) {
+        if (s.abandoned) break;
+        const buf = chunk as Buffer;
+        if (info.Config.Tty) {
+          onText("stdout", buf.toString("utf8"));
+          continue;
+        }
+        // Docker multiplexes non-TTY output: 8-byte header (stream type, 3 zero bytes, big-endian size).
+        carry = carry.length === 0 ? buf : Buffer.concat([carry, buf]);
+        while (carry.length >= 8) {
+          const size = carry.readUInt32BE(4);
+          if (carry.length < 8 + size) break;
+          onText(carry[0] === 2 ? "stderr" : "stdout", carry.subarray(8, 8 + size).toString("utf8"));
+          carry = carry.subarray(8 + size);
+        }
+      }
+      for (const which of ["stdout", "stderr"] as const) if (lines[which] !== "") this.#enqueue(s, lines[which], log);
+    } catch (err) {
+      if (!s.ended) log.warn("agent.awslogs.follow_failed", { error: err });
+    } finally {
+      s.ended = true;
+      s.wake();
+    }
+  }
+
+  /** A Docker line is "<RFC3339Nano> <text>"; the Docker awslogs driver drops empty messages. */
+  #enqueue(s: Shipment, line: string, log: Logger): void {
+    const space = line.indexOf(" ");
+    const stampText = space > 0 ? line.slice(0, space) : "";
+    const stamp = stampText === "" ? NaN : Date.parse(stampText);
+    const nanos = Number((/\.\d{3}(\d{1,6})/.exec(stampText)?.[1] ?? "").padEnd(6, "0")) || 0;
+    const text = (Number.isNaN(stamp) ? line : line.slice(space + 1)).replace(/\r$/, "");
+    if (text === "") return;
+    const timestamp = Number.isNaN(stamp) ? Date.now() : stamp;
+    const wasEmpty = s.pending.length === 0;
+    for (const message of splitMessage(text)) {
+      s.pending.push({ timestamp, message, nanos });
+      s.pendingBytes += Buffer.byteLength(message) + EVENT_OVERHEAD;
+    }
+    if (s.pending.length > this.#maxBuffered) {
+      const drop = s.pending.length - this.#maxBuffered;
+      for (const e of s.pending.splice(0, drop)) s.pendingBytes -= Buffer.byteLength(e.message ?? "") + EVENT_OVERHEAD;
+      if (s.dropped === 0) log.warn("agent.awslogs.dropping", { message: "CloudWatch Logs is not keeping up; dropping the oldest lines" });
+      s.dropped += drop;
+    }
+    // Wake the pump when it idles on an empty buffer (it then waits one interval) or when a batch is full.
+    if (wasEmpty || s.pending.length >= MAX_BATCH_EVENTS || s.pendingBytes >= MAX_BATCH_BYTES) s.wake();
+  }
+
+  async #pump(s: Shipment, log: Logger): Promise<void> {
+    let backoff = 0;
+    let prepared = false;
+    for (;;) {
+      if (s.abandoned) break;
+      if (s.pending.length === 0) {
+        if (s.ended) break;
+        await s.wakeup;
+        this.#rearm(s);
+        continue;
+      }
+      if (backoff > 0) {
+        await sleepOrWake(backoff, s);
+        this.#rearm(s);
+        if (s.abandoned) break;
+      } else if (!s.ended && s.pending.length < MAX_BATCH_EVENTS && s.pendingBytes < MAX_BATCH_BYTES) {
+        await sleepOrWake(this.#flushIntervalMs, s);
+        this.#rearm(s);
+      }
+      try {
+        const creds = await this.#credentials.executionCredentials(s.input.taskArn, s.input.executionRoleArn);
+        const client = this.#clients.logs(s.region, creds);
+        if (!prepared) {
+          await prepare(client, s.target);
+          prepared = true;
+        }
+        const batch = takeBatch(s);
+        try {
+          const logEvents = batch.map((e) => ({ timestamp: e.timestamp, message: e.message }));
+          await client.send(new PutLogEventsCommand({ logGroupName: s.target.group, logStreamName: s.target.stream, logEvents }));
+        } catch (err) {
+          s.pending.unshift(...batch);
+          s.pendingBytes += batch.reduce((n, e) => n + Buffer.byteLength(e.message ?? "") + EVENT_OVERHEAD, 0);
+          throw err;
+        }
+        if (s.failing) log.info("agent.awslogs.recovered", {});
+        s.failing = false;
+        backoff = 0;
+      } catch (err) {
+        if (!s.failing) log.warn("agent.awslogs.put_failed", { error: err, retrying: true });
+        s.failing = true;
+        backoff = Math.min(backoff === 0 ? 500 : backoff * 2, this.#maxBackoffMs);
+      }
+    }
+    if (s.pending.length > 0 || s.dropped > 0) {
+      log.warn("agent.awslogs.abandoned", { unsent: s.pending.length, dropped: s.dropped });
+    }
+  }
+}
+
+async function prepare(client: ReturnType<AgentAwsClients["logs"]>, target: AwsLogsTarget): Promise<void> {
+  if (target.createGroup) {
+    await client.send(new CreateLogGroupCommand({ logGroupName: target.group })).catch(ignoreAlreadyExists);
+  }
+  await client.send(new CreateLogStreamCommand({ logGroupName: target.group, logStreamName: target.stream })).catch(ignoreAlreadyExists);
+}
+
+function ignoreAlreadyExists(err: unknown): void {
+  if ((err as { name?: string }).name !== "ResourceAlreadyExistsException") throw err;
+}
+
+/** Oldest events first, within CloudWatch's per-call limits, sorted (stable) by timestamp. */
+function takeBatch(s: Shipment): PendingEvent[] {
+  let bytes = 0;
+  let n = 0;
+  while (n < s.pending.length && n < MAX_BATCH_EVENTS) {
+    const size = Buffer.byteLength(s.pending[n]!.message ?? "") + EVENT_OVERHEAD;
+    if (bytes + size > MAX_BATCH_BYTES) break;
+    bytes += size;
+    n++;
+  }
+  const batch = s.pending.splice(0, Math.max(n, 1));
+  s.pendingBytes = Math.max(0, s.pendingBytes - bytes);
+  // Events of one batch must be in chronological order and span at most 24 h; stdout/stderr interleave.
+  batch.sort((a, b) => (a.timestamp ?? 0) - (b.timestamp ?? 0) || a.nanos - b.nanos);
+  const first = batch[0]?.timestamp ?? 0;
+  const cut = batch.findIndex((e) => (e.timestamp ?? 0) - first > 24 * 3_600_000);
+  if (cut > 0) s.pending.unshift(...batch.splice(cut));
+  return batch;
+}
+
+function splitMessage(text: string): string[] {
+  if (Buffer.byteLength(text) <= MAX_EVENT_BYTES) return [text];
+  const out: string[] = [];
+  // A quarter of the byte limit in characters always fits, whatever the UTF-8 widths.
+  const step = Math.floor(MAX_EVENT_BYTES / 4);
+  for (let i = 0; i < text.length; i += step) out.push(text.slice(i, i + step));
+  return out;
+}
+
+function sleepOrWake(ms: number, s: Shipment): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    void s.wakeup.then(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}

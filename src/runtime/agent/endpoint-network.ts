@@ -1,0 +1,286 @@
+// Makes the agent server reachable from task containers at 169.254.170.2, and says how containers must
+// address it (the env vars the agent injects).
+//
+// Modes, tried in this order:
+// - "in-container": we run inside a container that this Docker daemon knows (found by hostname or cgroup
+//   mount id). Our container joins `ecs-local-network` with the fixed IPv4 169.254.170.2 (what ecs-cli does
+//   for amazon-ecs-local-container-endpoints) and the server listens on :80.
+// - "host-link-local": `npm start` on the host. We add 169.254.170.2/32 to the network's bridge interface
+//   (needs root / CAP_NET_ADMIN) and bind 169.254.170.2:80. The host owns the address, so a container on the
+//   bridge reaches it directly (ARP on the bridge, INPUT chain; no iptables rule needed), and containers on
+//   other bridge networks or the host network reach it too, through their default route to the host.
+// - "host-link-local-port": as above, but port 80 is taken or not bindable: bind 169.254.170.2:<free port>
+//   and use AWS_CONTAINER_CREDENTIALS_FULL_URI (+ token); SDKs accept 169.254.170.2 on any port.
+// - "host-gateway": the address cannot be added (not root): bind the network gateway 169.254.170.1 on a free
+//   port, FULL_URI + token. Metadata works; note that AWS SDKs refuse FULL_URI hosts other than loopback,
+//   169.254.170.2 and the EKS addresses, so SDK credential loading does not work in this mode.
+// Dynamic addresses on the network come from 169.254.170.128/25, so Docker never hands 169.254.170.2 to a
+// task container.
+import { execFile } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { hostname, networkInterfaces } from "node:os";
+import { promisify } from "node:util";
+import { randomBytes } from "node:crypto";
+import type Docker from "dockerode";
+import type { AddressInfo } from "node:net";
+import type { Logger } from "../logger.ts";
+import type { AgentServer } from "./agent-server.ts";
+
+export const ENDPOINT_NETWORK_NAME = "ecs-local-network";
+export const ENDPOINT_SUBNET = "169.254.170.0/24";
+export const ENDPOINT_GATEWAY = "169.254.170.1";
+export const ENDPOINT_IP = "169.254.170.2";
+export const ENDPOINT_DYNAMIC_RANGE = "169.254.170.128/25";
+
+export type EndpointMode = "in-container" | "host-link-local" | "host-link-local-port" | "host-gateway";
+
+export interface EndpointNetwork {
+  id: string;
+  name: string;
+  created: boolean;
+  /** Host interface of the bridge (br-<12 hex> unless the network names one). */
+  bridgeName: string;
+  gateway: string;
+}
+
+export interface ContainerEnvInput {
+  /** The per-container metadata endpoint id (a UUID; the same for v3 and v4). */
+  endpointId: string;
+  /** Only when the task has a task role. */
+  taskCredentialsId?: string | undefined;
+  /** The task's region. */
+  region: string;
+  launchType?: string | undefined;
+  /** Env already set for the container (task definition, overrides, env files, image ENV): never overridden. */
+  existingEnv?: Readonly<Record<string, string>> | undefined;
+}
+
+export interface AgentEndpoint {
+  mode: EndpointMode;
+  /** How containers reach the server, e.g. http://169.254.170.2 or http://169.254.170.2:41234. */
+  baseUrl: string;
+  /** Where the server listens. */
+  listen: AddressInfo;
+  /** Set in FULL_URI modes: containers send it in Authorization. */
+  authorizationToken: string | undefined;
+  network: EndpointNetwork;
+  /** The env vars the agent injects into one container. */
+  env(input: ContainerEnvInput): Record<string, string>;
+  /** With removeAddressOnTeardown, removes the address setup added; the network always stays. */
+  teardown(): Promise<void>;
+}
+
+export interface StartAgentEndpointOptions {
+  docker: Docker;
+  server: AgentServer;
+  logger: Logger;
+  networkName?: string;
+  /** Injected as AWS_ENDPOINT_URL when set (TASK_AWS_ENDPOINT_URL). */
+  taskAwsEndpointUrl?: string | undefined;
+  /** Forces a mode (tests); otherwise detected. */
+  mode?: "in-container" | "host" | "host-gateway";
+  /** Port for the 169.254.170.2 modes (default 80). */
+  port?: number;
+  /**
+   * Remove 169.254.170.2 from the bridge on teardown if we added it. Off by default: the address is harmless
+   * on the bridge, and another local-ecs-api process on the same host may be serving on it.
+   */
+  removeAddressOnTeardown?: boolean;
+}
+
+const run = promisify(execFile);
+
+export async function ensureEndpointNetwork(docker: Docker, name: string = ENDPOINT_NETWORK_NAME): Promise<EndpointNetwork> {
+  const describe = (info: Docker.NetworkInspectInfo, created: boolean): EndpointNetwork => ({
+    id: info.Id,
+    name: info.Name,
+    created,
+    bridgeName: info.Options?.["com.docker.network.bridge.name"] ?? `br-${info.Id.slice(0, 12)}`,
+    gateway: info.IPAM?.Config?.[0]?.Gateway ?? ENDPOINT_GATEWAY,
+  });
+  try {
+    return describe(await docker.getNetwork(name).inspect(), false);
+  } catch (err) {
+    if (!isNotFound(err)) throw err;
+  }
+  try {
+    await docker.createNetwork({
+      Name: name,
+      Driver: "bridge",
+      CheckDuplicate: true,
+      IPAM: { Driver: "default", Config: [{ Subnet: ENDPOINT_SUBNET, Gateway: ENDPOINT_GATEWAY, IPRange: ENDPOINT_DYNAMIC_RANGE }] },
+      Labels: { "local-ecs-api.network": "endpoint" },
+    });
+    return describe(await docker.getNetwork(name).inspect(), true);
+  } catch (err) {
+    // Another process created it between our inspect and create: reuse it.
+    if (isConflict(err)) return describe(await docker.getNetwork(name).inspect(), false);
+    throw err;
+  }
+}
+
+/** Our own container id when this daemon runs us in a container, else undefined. */
+export async function findOwnContainer(docker: Docker): Promise<string | undefined> {
+  if (!existsSync("/.dockerenv") && !existsSync("/run/.containerenv")) return undefined;
+  const candidates = new Set<string>([hostname()]);
+  try {
+    const m = /\/(?:docker\/)?containers\/([0-9a-f]{64})\//.exec(readFileSync("/proc/self/mountinfo", "utf8"));
+    if (m?.[1] !== undefined) candidates.add(m[1]);
+  } catch {
+    // not Linux, or no procfs
+  }
+  for (const c of candidates) {
+    try {
+      const info = await docker.getContainer(c).inspect();
+      return info.Id;
+    } catch {
+      // a sandbox can have /.dockerenv without being a container of this daemon
+    }
+  }
+  return undefined;
+}
+
+export async function startAgentEndpoint(options: StartAgentEndpointOptions): Promise<AgentEndpoint> {
+  const { docker, server, logger } = options;
+  const network = await ensureEndpointNetwork(docker, options.networkName);
+  const port = options.port ?? 80;
+  let addedAddress: { ip: string; dev: string } | undefined;
+
+  const finish = (mode: EndpointMode, listen: AddressInfo, host: string, token: string | undefined): AgentEndpoint => {
+    const baseUrl = listen.port === 80 ? `http://${host}` : `http://${host}:${listen.port}`;
+    server.setAuthorizationToken(token);
+    logger.info("agent.endpoint.ready", { mode, baseUrl, network: network.name });
+    return {
+      mode,
+      baseUrl,
+      listen,
+      authorizationToken: token,
+      network,
+      env: (input) => containerEnv(input, { baseUrl, token, taskAwsEndpointUrl: options.taskAwsEndpointUrl }),
+      teardown: async () => {
+        if (addedAddress !== undefined) {
+          await run("ip", ["addr", "del", `${addedAddress.ip}/32`, "dev", addedAddress.dev]).catch(() => {});
+          addedAddress = undefined;
+        }
+      },
+    };
+  };
+  const newToken = (): string => randomBytes(24).toString("base64url");
+
+  const ownId = options.mode === undefined || options.mode === "in-container" ? await findOwnContainer(docker) : undefined;
+  if (ownId !== undefined) {
+    await connectSelf(docker, network, ownId);
+    try {
+      return finish("in-container", await server.listen(port, "0.0.0.0"), ENDPOINT_IP, undefined);
+    } catch (err) {
+      logger.warn("agent.endpoint.port_unavailable", { port, error: err });
+      return finish("host-link-local-port", await server.listen(0, "0.0.0.0"), ENDPOINT_IP, newToken());
+    }
+  }
+  if (options.mode === "in-container") throw new Error("in-container mode requested but this process is not a container of the Docker daemon");
+
+  if (options.mode !== "host-gateway") {
+    const holder = await addressHolder(docker, network.name);
+    if (holder !== undefined) {
+      logger.warn("agent.endpoint.address_taken", { message: `${ENDPOINT_IP} is used by container ${holder} on ${network.name}` });
+    } else {
+      // An address already on any host interface is enough: the host answers ARP for it on the bridge too.
+      const wasPresent = await hasLocalAddress(ENDPOINT_IP);
+      const ready = wasPresent || (await addAddress(network.bridgeName, logger));
+      if (ready) {
+        if (!wasPresent && options.removeAddressOnTeardown === true) addedAddress = { ip: ENDPOINT_IP, dev: network.bridgeName };
+        try {
+          return finish("host-link-local", await server.listen(port, ENDPOINT_IP), ENDPOINT_IP, undefined);
+        } catch (err) {
+          logger.warn("agent.endpoint.port_unavailable", { host: ENDPOINT_IP, port, error: err });
+          return finish("host-link-local-port", await server.listen(0, ENDPOINT_IP), ENDPOINT_IP, newToken());
+        }
+      }
+    }
+  }
+  logger.warn("agent.endpoint.gateway_mode", {
+    message: "serving the agent endpoints on the network gateway; AWS SDKs will not load task credentials from this address",
+  });
+  return finish("host-gateway", await server.listen(0, network.gateway), network.gateway, newToken());
+}
+
+/** The env vars of spec 2.5 for one container; keys the container already sets win. */
+export function containerEnv(
+  input: ContainerEnvInput,
+  endpoint: { baseUrl: string; token: string | undefined; taskAwsEndpointUrl?: string | undefined },
+): Record<string, string> {
+  const existing = input.existingEnv ?? {};
+  const out: Record<string, string> = {
+    ECS_CONTAINER_METADATA_URI: `${endpoint.baseUrl}/v3/${input.endpointId}`,
+    ECS_CONTAINER_METADATA_URI_V4: `${endpoint.baseUrl}/v4/${input.endpointId}`,
+    ECS_AGENT_URI: `${endpoint.baseUrl}/api/${input.endpointId}`,
+  };
+  if (input.taskCredentialsId !== undefined) {
+    if (endpoint.token === undefined) {
+      out["AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"] = `/v2/credentials/${input.taskCredentialsId}`;
+    } else {
+      out["AWS_CONTAINER_CREDENTIALS_FULL_URI"] = `${endpoint.baseUrl}/v2/credentials/${input.taskCredentialsId}`;
+      out["AWS_CONTAINER_AUTHORIZATION_TOKEN"] = endpoint.token;
+    }
+  }
+  if (existing["AWS_REGION"] === undefined && existing["AWS_DEFAULT_REGION"] === undefined) {
+    out["AWS_REGION"] = input.region;
+    out["AWS_DEFAULT_REGION"] = input.region;
+  }
+  out["AWS_EXECUTION_ENV"] = input.launchType === "FARGATE" ? "AWS_ECS_FARGATE" : "AWS_ECS_EC2";
+  if (endpoint.taskAwsEndpointUrl !== undefined && existing["AWS_ENDPOINT_URL"] === undefined) {
+    out["AWS_ENDPOINT_URL"] = endpoint.taskAwsEndpointUrl;
+  }
+  for (const key of Object.keys(out)) if (existing[key] !== undefined) delete out[key];
+  return out;
+}
+
+async function connectSelf(docker: Docker, network: EndpointNetwork, containerId: string): Promise<void> {
+  const info = await docker.getContainer(containerId).inspect();
+  const current = info.NetworkSettings.Networks[network.name];
+  if (current?.IPAddress === ENDPOINT_IP || current?.IPAMConfig?.IPv4Address === ENDPOINT_IP) return;
+  const net = docker.getNetwork(network.id);
+  if (current !== undefined) await net.disconnect({ Container: containerId, Force: true });
+  await net.connect({ Container: containerId, EndpointConfig: { IPAMConfig: { IPv4Address: ENDPOINT_IP } } });
+}
+
+/** A container on the network already holding 169.254.170.2 (e.g. ecs-cli's endpoints container). */
+async function addressHolder(docker: Docker, networkName: string): Promise<string | undefined> {
+  const info = await docker.getNetwork(networkName).inspect();
+  const containers = (info.Containers ?? {}) as Record<string, { Name?: string; IPv4Address?: string }>;
+  for (const [id, c] of Object.entries(containers)) {
+    if ((c.IPv4Address ?? "").split("/")[0] === ENDPOINT_IP) return c.Name ?? id;
+  }
+  return undefined;
+}
+
+/** Asks `ip` because os.networkInterfaces() leaves out interfaces that are down, as an idle bridge is. */
+export async function hasLocalAddress(ip: string): Promise<boolean> {
+  try {
+    const { stdout } = await run("ip", ["-o", "-4", "addr", "show"]);
+    return stdout.includes(` inet ${ip}/`);
+  } catch {
+    return Object.values(networkInterfaces()).some((list) => (list ?? []).some((a) => a.address === ip));
+  }
+}
+
+async function addAddress(dev: string, logger: Logger): Promise<boolean> {
+  try {
+    await run("ip", ["addr", "add", `${ENDPOINT_IP}/32`, "dev", dev]);
+    logger.info("agent.endpoint.address_added", { address: ENDPOINT_IP, dev });
+    return true;
+  } catch (err) {
+    const stderr = String((err as { stderr?: unknown }).stderr ?? err);
+    if (stderr.includes("File exists")) return true;
+    logger.warn("agent.endpoint.address_failed", { address: ENDPOINT_IP, dev, error: stderr.trim() });
+    return false;
+  }
+}
+
+function isNotFound(err: unknown): boolean {
+  return (err as { statusCode?: number }).statusCode === 404;
+}
+
+function isConflict(err: unknown): boolean {
+  return (err as { statusCode?: number }).statusCode === 409;
+}

@@ -1,0 +1,118 @@
+import { CloudWatchLogsClient, CreateLogGroupCommand, GetLogEventsCommand } from "@aws-sdk/client-cloudwatch-logs";
+import Docker from "dockerode";
+import { randomBytes } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createAgentAwsClients, type AgentAwsClients } from "../../../src/runtime/agent/aws-clients.ts";
+import { AwsLogsShipper } from "../../../src/runtime/agent/awslogs.ts";
+import { RoleCredentialsProvider } from "../../../src/runtime/agent/role-credentials.ts";
+import { createLogger, silentLogger } from "../../../src/runtime/logger.ts";
+import { startMoto, type MotoServer } from "../../support/moto.ts";
+import { motoConfig, until } from "./helpers.ts";
+
+const IMAGE = "local-ecs-api-test/busybox:latest";
+const PREFIX = `agenttest-awslogs-${randomBytes(3).toString("hex")}`;
+const TASK_ID = "0123456789abcdef0123456789abcdef";
+const TASK = `arn:aws:ecs:us-east-1:123456789012:task/default/${TASK_ID}`;
+
+const docker = new Docker();
+let moto: MotoServer;
+let clients: AgentAwsClients;
+let cwl: CloudWatchLogsClient;
+const created: string[] = [];
+
+beforeAll(async () => {
+  moto = await startMoto();
+  clients = createAgentAwsClients(motoConfig(moto), {});
+  cwl = new CloudWatchLogsClient({ region: moto.region, endpoint: moto.endpoint, credentials: moto.credentials });
+});
+afterAll(async () => {
+  await Promise.all(created.map((id) => docker.getContainer(id).remove({ force: true }).catch(() => {})));
+  cwl?.destroy();
+  clients?.destroy();
+  await moto?.stop();
+});
+
+async function run(name: string, script: string, tty = false): Promise<string> {
+  const c = await docker.createContainer({
+    name: `${PREFIX}-${name}`,
+    Image: IMAGE,
+    Cmd: ["sh", "-c", script],
+    Tty: tty,
+    HostConfig: { LogConfig: { Type: "json-file", Config: {} } },
+  });
+  created.push(c.id);
+  await c.start();
+  return c.id;
+}
+
+async function messages(group: string, stream: string): Promise<string[]> {
+  const out = await cwl.send(new GetLogEventsCommand({ logGroupName: group, logStreamName: stream, startFromHead: true }));
+  return (out.events ?? []).map((e) => e.message ?? "");
+}
+
+function shipper(logs = silentLogger, c = clients): AwsLogsShipper {
+  return new AwsLogsShipper({ docker, clients: c, credentials: new RoleCredentialsProvider({ clients: c, logger: silentLogger }), logger: logs, flushIntervalMs: 200 });
+}
+
+describe("AwsLogsShipper", () => {
+  it("ships a container's lines in order to <prefix>/<container>/<task-id>, creating the group", async () => {
+    const id = await run("five", "for i in 1 2 3 4 5; do echo line $i; done");
+    const handle = shipper().start({
+      dockerId: id,
+      containerName: "app",
+      taskArn: TASK,
+      executionRoleArn: "arn:aws:iam::123456789012:role/exec",
+      logOptions: { "awslogs-group": "/ecs/agenttest", "awslogs-region": "us-east-1", "awslogs-stream-prefix": "ecs", "awslogs-create-group": "true" },
+    });
+    expect(handle.target.stream).toBe(`ecs/app/${TASK_ID}`);
+    await handle.done;
+    expect(await messages("/ecs/agenttest", `ecs/app/${TASK_ID}`)).toEqual(["line 1", "line 2", "line 3", "line 4", "line 5"]);
+  });
+
+  it("interleaves stdout and stderr by Docker timestamp and names the stream by container id without a prefix", async () => {
+    await cwl.send(new CreateLogGroupCommand({ logGroupName: "/ecs/existing" }));
+    const id = await run("mixed", "echo out-1; sleep 0.05; echo err-2 >&2; sleep 0.05; echo out-3; echo; sleep 0.05; echo err-4 >&2");
+    const handle = shipper().start({ dockerId: id, containerName: "app", taskArn: TASK, logOptions: { "awslogs-group": "/ecs/existing" } });
+    expect(handle.target.stream).toBe(id);
+    await handle.done;
+    // The empty line is dropped, as Docker's awslogs driver does.
+    expect(await messages("/ecs/existing", id)).toEqual(["out-1", "err-2", "out-3", "err-4"]);
+  });
+
+  it("handles TTY containers (raw, not multiplexed output)", async () => {
+    const id = await run("tty", "echo tty-1; echo tty-2", true);
+    const handle = shipper().start({ dockerId: id, containerName: "t", taskArn: TASK, logOptions: { "awslogs-group": "/ecs/tty", "awslogs-create-group": "true" } });
+    await handle.done;
+    expect(await messages("/ecs/tty", id)).toEqual(["tty-1", "tty-2"]);
+  });
+
+  it("ships live while the container is still running", async () => {
+    const id = await run("live", "trap 'exit 0' TERM; echo first; while true; do sleep 0.2; done");
+    const s = shipper();
+    const handle = s.start({ dockerId: id, containerName: "live", taskArn: TASK, logOptions: { "awslogs-group": "/ecs/live", "awslogs-create-group": "true", "awslogs-stream-prefix": "p" } });
+    const seen = await until("the first line in CloudWatch Logs", async () => {
+      const m = await messages("/ecs/live", `p/live/${TASK_ID}`).catch(() => []);
+      return m.length > 0 ? m : undefined;
+    });
+    expect(seen).toEqual(["first"]);
+    expect((await docker.getContainer(id).inspect()).State.Running).toBe(true);
+    await docker.getContainer(id).kill();
+    await handle.done;
+  });
+
+  it("logs an unreachable CloudWatch Logs once, not per line, and never throws", async () => {
+    const lines: string[] = [];
+    const dead = createAgentAwsClients(motoConfig(moto, { LOGS_ENDPOINT_URL: "http://127.0.0.1:9" }), {});
+    try {
+      const id = await run("dead", "for i in $(seq 1 50); do echo n$i; done");
+      const s = shipper(createLogger("debug", (l) => lines.push(l)), dead);
+      s.start({ dockerId: id, containerName: "d", taskArn: TASK, logOptions: { "awslogs-group": "/ecs/dead" } });
+      await until("the failure to be logged", () => (lines.some((l) => l.includes("agent.awslogs.put_failed")) ? true : undefined));
+      await s.stop(id, 1500);
+      expect(lines.filter((l) => l.includes("agent.awslogs.put_failed"))).toHaveLength(1);
+      expect(lines.some((l) => l.includes("agent.awslogs.abandoned"))).toBe(true);
+    } finally {
+      dead.destroy();
+    }
+  });
+});
