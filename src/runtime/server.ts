@@ -10,6 +10,13 @@ import { openDatabase } from "./database.ts";
 import { createLogger, type Logger } from "./logger.ts";
 import { createProtocolHandler } from "./protocol.ts";
 import { createProxy } from "./proxy.ts";
+import { taskOperations, taskView } from "../operations/tasks.ts";
+import { createAgent } from "./agent/agent.ts";
+import { connectAgentToEngine, type AgentBridge } from "./agent/engine-bridge.ts";
+import { DockerRuntime } from "./docker-runtime.ts";
+import { TaskEngine } from "./engine/task-engine.ts";
+import { TaskStore } from "./store/task-store.ts";
+import type { TaskView } from "../operations/index.ts";
 
 export interface ServerOptions {
   config?: Config;
@@ -29,6 +36,22 @@ export interface LocalEcsApi {
   /** Binds config.host:config.port (port 0 picks a free one). */
   listen(): Promise<{ url: string; port: number }>;
   close(): Promise<void>;
+}
+
+async function dockerVersion(runtime: DockerRuntime, config: Config): Promise<Record<string, unknown>> {
+  try {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error("no answer within 10 s")), 10_000);
+    });
+    const v = await Promise.race([runtime.docker.version(), timeout]).finally(() => clearTimeout(timer));
+    return { version: v.Version, apiVersion: v.ApiVersion, host: config.dockerHost ?? "unix:///var/run/docker.sock" };
+  } catch (err) {
+    const where = config.dockerHost ?? "/var/run/docker.sock";
+    throw new StartupError(
+      `cannot reach the Docker engine at ${where} (${(err as Error).message}). Start dockerd, or mount the socket into the container (-v /var/run/docker.sock:/var/run/docker.sock), or set DOCKER_HOST.`,
+    );
+  }
 }
 
 /** A start-up problem the user can fix (e.g. no Docker engine); printed as one line, not a stack. */
@@ -56,7 +79,30 @@ export async function createServer(options: ServerOptions = {}): Promise<LocalEc
   const cleanups: Array<() => Promise<void> | void> = [];
   const extraOperations: Partial<EcsOperations<OperationContext>>[] = [];
 
-  const operations = createOperations(deps, stores, { operations: extraOperations });
+  let tasks: TaskView | undefined;
+  if (options.docker !== false) {
+    const runtime = new DockerRuntime({ ...(config.dockerHost === undefined ? {} : { dockerHost: config.dockerHost }) });
+    const engineVersion = await dockerVersion(runtime, config);
+    logger.info("docker.connected", engineVersion);
+    const engine = new TaskEngine({ runtime, store: new TaskStore(db), config, arns, clock, logger: logger.child({ component: "engine" }) });
+    let bridge: AgentBridge | undefined;
+    const agent = createAgent({ config, docker: runtime.docker, logger, clock, resolveEndpoint: (id) => bridge?.resolveEndpoint(id) });
+    const endpoint = await agent.start();
+    logger.info("agent.endpoint", { mode: endpoint.mode, baseUrl: endpoint.baseUrl, network: endpoint.network.name, credentials: agent.describe() });
+    bridge = connectAgentToEngine({ agent, endpoint, engine, config, logger });
+    await engine.start();
+    cleanups.push(async () => {
+      await engine.close();
+      bridge?.dispose();
+      await agent.stop();
+    });
+    tasks = taskView(engine);
+    extraOperations.push(
+      taskOperations(deps, { engine, clusters: stores.clusters, taskDefinitions: stores.taskDefinitions, tags: stores.tags }),
+    );
+  }
+
+  const operations = createOperations(deps, stores, { operations: extraOperations, ...(tasks === undefined ? {} : { tasks }) });
   const handler = createProtocolHandler({
     operations,
     proxy,

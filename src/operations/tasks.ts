@@ -1,0 +1,273 @@
+import { createHash } from "node:crypto";
+import {
+  ClientException,
+  ConflictException,
+  InvalidParameterException,
+} from "../../generated/errors.ts";
+import type { EcsOperations } from "../../generated/operations.ts";
+import type { Cluster, Failure, RunTaskRequest, Tag, Task, TaskDefinition } from "../../generated/shapes.ts";
+import { parseEcsArn } from "../runtime/arns.ts";
+import type { TaskEngine } from "../runtime/engine/task-engine.ts";
+import type { RunTaskSpec } from "../runtime/engine/engine-types.ts";
+import type { ClusterStore } from "../runtime/store/cluster-store.ts";
+import type { TagStore } from "../runtime/store/tag-store.ts";
+import type { TaskDefinitionStore } from "../runtime/store/task-definition-store.ts";
+import type { TaskCounts } from "../runtime/store/task-store.ts";
+import type { OperationContext, OperationDeps } from "./context.ts";
+import { assertValidTags } from "./tags.ts";
+import { resolveTaskDefinition } from "./task-definitions.ts";
+
+export interface TaskOperationsOptions {
+  engine: TaskEngine;
+  clusters: ClusterStore;
+  taskDefinitions: TaskDefinitionStore;
+  tags: TagStore;
+}
+
+/** What the cluster and tag operations need from the task side (see createOperations' TaskView). */
+export interface TaskViewOf {
+  taskCounts(clusterArn: string): TaskCounts;
+  taskExists(taskArn: string): boolean;
+}
+
+export function taskView(engine: TaskEngine): TaskViewOf {
+  return {
+    taskCounts: (clusterArn) => engine.taskCounts(clusterArn),
+    taskExists: (taskArn) => engine.taskExists(taskArn),
+  };
+}
+
+const MAX_COUNT = 10;
+const MAX_DESCRIBE = 100;
+const STARTED_BY = /^[A-Za-z0-9_/-]{1,128}$/;
+
+/** RunTask, StopTask, DescribeTasks, ListTasks over the task engine. */
+export function taskOperations(deps: OperationDeps, options: TaskOperationsOptions): Partial<EcsOperations<OperationContext>> {
+  const { engine, clusters, taskDefinitions, tags } = options;
+
+  // Tags of tasks dropped after retention go with them.
+  engine.use({ onTasksPurged: (arns) => arns.forEach((arn) => tags.deleteAll(arn)) });
+
+  const withTags = (task: Task): Task => {
+    const t = tags.get(task.taskArn ?? "");
+    return t.length > 0 ? { ...task, tags: t } : task;
+  };
+
+  /** A task id or ARN → the ARN, in the request's cluster. */
+  const taskArnOf = (cluster: Cluster, ref: string): string => {
+    const arn = parseEcsArn(ref);
+    if (arn !== undefined) return ref;
+    return deps.arns.task(cluster.clusterName ?? "default", ref);
+  };
+
+  return {
+    async runTask(input: RunTaskRequest) {
+      const cluster = clusters.require(input.cluster);
+      const count = input.count ?? 1;
+      if (!Number.isInteger(count) || count < 1 || count > MAX_COUNT) {
+        throw new InvalidParameterException(`count must be between 1 and ${MAX_COUNT}, inclusive.`);
+      }
+      if (input.launchType !== undefined && input.capacityProviderStrategy !== undefined && input.capacityProviderStrategy.length > 0) {
+        throw new InvalidParameterException(
+          "Specifying both a launch type and capacity provider strategy is not supported. Remove one and try again.",
+        );
+      }
+      if (input.propagateTags === "SERVICE") {
+        throw new InvalidParameterException("The SERVICE value for propagateTags is only valid for tasks started by a service.");
+      }
+      if (input.startedBy !== undefined && !STARTED_BY.test(input.startedBy)) {
+        throw new InvalidParameterException(
+          "startedBy can have up to 128 letters (uppercase and lowercase), numbers, hyphens, underscores and forward slashes.",
+        );
+      }
+      const requestTags = input.tags ?? [];
+      assertValidTags(requestTags);
+
+      const clusterArn = cluster.clusterArn!;
+      const fingerprint = input.clientToken === undefined ? "" : fingerprintOf(input);
+      if (input.clientToken !== undefined) {
+        const previous = engine.store.findClientToken(clusterArn, input.clientToken);
+        if (previous !== undefined) {
+          if (previous.fingerprint !== fingerprint) {
+            throw new ConflictException("The specified client token has already been used with different request parameters.", {
+              resourceIds: previous.taskArns,
+            });
+          }
+          const tasks = previous.taskArns.map((arn) => engine.get(arn)).filter((t): t is Task => t !== undefined);
+          return { tasks: tasks.map(withTags), failures: [] };
+        }
+      }
+
+      const td = await resolveTaskDefinition(deps, taskDefinitions, input.taskDefinition);
+      checkRunnable(td, input);
+
+      let taskTags: Tag[] = [...requestTags];
+      if (input.propagateTags === "TASK_DEFINITION" && td.taskDefinitionArn !== undefined) {
+        const tdTags = taskDefinitions.tagsOf(td.taskDefinitionArn);
+        const own = new Set(taskTags.map((t) => t.key));
+        taskTags = [...taskTags, ...tdTags.filter((t) => !own.has(t.key))];
+      }
+      if (input.enableECSManagedTags === true) {
+        taskTags.push({ key: "aws:ecs:clusterName", value: cluster.clusterName ?? "default" });
+      }
+
+      const spec: RunTaskSpec = {
+        clusterArn,
+        clusterName: cluster.clusterName ?? "default",
+        taskDefinition: td,
+        overrides: input.overrides,
+        startedBy: input.startedBy,
+        group: input.group ?? `family:${td.family ?? ""}`,
+        launchType: input.launchType,
+        capacityProviderName: input.capacityProviderStrategy?.[0]?.capacityProvider,
+        platformVersion: input.platformVersion,
+        enableExecuteCommand: input.enableExecuteCommand,
+        networkConfiguration: input.networkConfiguration,
+        clientToken: input.clientToken,
+      };
+      const tasks: Task[] = [];
+      for (let i = 0; i < count; i++) {
+        const task = engine.runTask(spec);
+        if (taskTags.length > 0) tags.put(task.taskArn!, taskTags);
+        tasks.push(withTags(task));
+      }
+      if (input.clientToken !== undefined) {
+        engine.store.putClientToken({
+          clusterArn,
+          clientToken: input.clientToken,
+          fingerprint,
+          taskArns: tasks.map((t) => t.taskArn!),
+          createdAt: deps.clock.now(),
+        });
+      }
+      return { tasks, failures: [] };
+    },
+
+    async stopTask(input) {
+      const cluster = clusters.require(input.cluster);
+      const arn = taskArnOf(cluster, input.task);
+      const existing = engine.get(arn);
+      if (existing === undefined || existing.clusterArn !== cluster.clusterArn) {
+        throw new InvalidParameterException("The referenced task was not found.");
+      }
+      if (input.reason !== undefined && input.reason.length > 1024) {
+        throw new InvalidParameterException("reason can have at most 1024 characters.");
+      }
+      const task = engine.stopTask(arn, input.reason === "" ? undefined : input.reason) ?? existing;
+      // "Any tags associated with the task will be deleted."
+      tags.deleteAll(arn);
+      return { task };
+    },
+
+    async describeTasks(input) {
+      if (input.tasks.length === 0) throw new InvalidParameterException("Tasks cannot be empty.");
+      if (input.tasks.length > MAX_DESCRIBE) {
+        throw new InvalidParameterException(`Too many tasks requested: at most ${MAX_DESCRIBE} tasks can be described at a time.`);
+      }
+      const cluster = clusters.require(input.cluster);
+      const includeTags = input.include?.includes("TAGS") ?? false;
+      const tasks: Task[] = [];
+      const failures: Failure[] = [];
+      const seen = new Set<string>();
+      for (const ref of input.tasks) {
+        const arn = taskArnOf(cluster, ref);
+        if (seen.has(arn)) continue;
+        seen.add(arn);
+        const task = engine.get(arn);
+        if (task === undefined || task.clusterArn !== cluster.clusterArn) {
+          failures.push({ arn, reason: "MISSING" });
+          continue;
+        }
+        tasks.push(includeTags ? { ...task, tags: tags.get(arn) } : task);
+      }
+      return { tasks, failures };
+    },
+
+    async listTasks(input) {
+      const cluster = clusters.require(input.cluster);
+      const maxResults = input.maxResults ?? 100;
+      if (!Number.isInteger(maxResults) || maxResults < 1 || maxResults > 100) {
+        throw new InvalidParameterException("maxResults must be between 1 and 100.");
+      }
+      let offset = 0;
+      if (input.nextToken !== undefined) {
+        offset = decodeToken(input.nextToken);
+      }
+      const family = input.family;
+      const all = engine.list({
+        clusterArn: cluster.clusterArn!,
+        family,
+        startedBy: input.startedBy,
+        serviceName: input.serviceName,
+        desiredStatus: input.desiredStatus ?? "RUNNING",
+        launchType: input.launchType,
+        containerInstanceArn: input.containerInstance,
+      });
+      const page = all.slice(offset, offset + maxResults);
+      const out: { taskArns: string[]; nextToken?: string } = { taskArns: page.map((t) => t.taskArn!) };
+      if (offset + maxResults < all.length) out.nextToken = encodeToken(offset + maxResults);
+      return out;
+    },
+  };
+}
+
+/** RunTask checks that depend on the task definition. */
+function checkRunnable(td: TaskDefinition, input: RunTaskRequest): void {
+  if (td.status === "INACTIVE" || td.status === "DELETE_IN_PROGRESS") {
+    throw new ClientException(`TaskDefinition is inactive: ${td.taskDefinitionArn ?? input.taskDefinition}`);
+  }
+  const mode = td.networkMode ?? "bridge";
+  const vpc = input.networkConfiguration?.awsvpcConfiguration;
+  if (mode === "awsvpc" && vpc === undefined) {
+    throw new InvalidParameterException("Network Configuration must be provided when networkMode 'awsvpc' is specified.");
+  }
+  if (mode !== "awsvpc" && vpc !== undefined) {
+    throw new InvalidParameterException("Network Configuration is not valid for the given networkMode of this task definition.");
+  }
+  if (vpc !== undefined && vpc.subnets.length === 0) {
+    throw new InvalidParameterException("subnets can not be empty.");
+  }
+  if (input.launchType === "FARGATE" && mode !== "awsvpc") {
+    throw new InvalidParameterException("Task definition does not support launch_type FARGATE.");
+  }
+  const names = new Set((td.containerDefinitions ?? []).map((c) => c.name));
+  for (const o of input.overrides?.containerOverrides ?? []) {
+    if (o.name === undefined || !names.has(o.name)) {
+      throw new InvalidParameterException(`Override for container named ${o.name ?? "null"} is not a container in the TaskDefinition.`);
+    }
+  }
+  if (input.enableExecuteCommand === true && td.taskRoleArn === undefined && input.overrides?.taskRoleArn === undefined) {
+    throw new InvalidParameterException("The task role must be specified to enable execute command.");
+  }
+}
+
+/** Idempotency compares the whole request except the token itself. */
+function fingerprintOf(input: RunTaskRequest): string {
+  const { clientToken: _token, ...rest } = input;
+  return createHash("sha256").update(canonicalJson(rest)).digest("hex");
+}
+
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+  if (value !== null && typeof value === "object") {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
+  }
+  return JSON.stringify(value);
+}
+
+function encodeToken(offset: number): string {
+  return Buffer.from(JSON.stringify({ o: offset })).toString("base64url");
+}
+
+function decodeToken(token: string): number {
+  try {
+    const parsed = JSON.parse(Buffer.from(token, "base64url").toString("utf8")) as { o?: unknown };
+    if (typeof parsed.o === "number" && Number.isInteger(parsed.o) && parsed.o >= 0) return parsed.o;
+  } catch {
+    // fall through
+  }
+  throw new InvalidParameterException("Invalid nextToken.");
+}

@@ -1,0 +1,136 @@
+import type Dockerode from "dockerode";
+
+/**
+ * The Docker surface the task engine needs, kept small so the engine can be unit-tested against an
+ * in-memory fake (test/support/fake-runtime.ts) and so every Docker quirk lives in one adapter
+ * (docker-runtime.ts).
+ */
+export interface ContainerRuntime {
+  /** Local image metadata, or undefined when the image is not present. */
+  inspectImage(image: string): Promise<ImageSnapshot | undefined>;
+  imageExists(image: string): Promise<boolean>;
+  /** Resolves when the image is present; rejects with the registry's message when the pull failed. */
+  pullImage(image: string, onProgress?: (progress: PullProgress) => void): Promise<void>;
+
+  /** Returns the new container id. */
+  createContainer(options: Dockerode.ContainerCreateOptions): Promise<string>;
+  startContainer(id: string): Promise<void>;
+  /** SIGTERM (or the image STOPSIGNAL), then SIGKILL after timeoutSec. Already stopped is not an error. */
+  stopContainer(id: string, timeoutSec: number): Promise<void>;
+  killContainer(id: string, signal?: string): Promise<void>;
+  /** Missing is not an error. */
+  removeContainer(id: string, options?: { force?: boolean; volumes?: boolean }): Promise<void>;
+  /** undefined when the container does not exist. */
+  inspectContainer(id: string): Promise<ContainerSnapshot | undefined>;
+  /** Containers (running or not) carrying every label in `labels` ("key" or "key=value"). */
+  listContainers(labels: string[]): Promise<ContainerSnapshot[]>;
+
+  /** Returns the network id. */
+  createNetwork(name: string, labels: Record<string, string>): Promise<string>;
+  /** Missing is not an error. */
+  removeNetwork(idOrName: string): Promise<void>;
+  connectNetwork(network: string, containerId: string, aliases?: string[]): Promise<void>;
+  listNetworks(labels: string[]): Promise<Array<{ id: string; name: string; labels: Record<string, string> }>>;
+
+  createVolume(spec: VolumeSpec): Promise<void>;
+  /** Missing is not an error. */
+  removeVolume(name: string): Promise<void>;
+  volumeExists(name: string): Promise<boolean>;
+
+  /**
+   * One long-lived subscription to container events carrying the given labels. Reconnects by itself
+   * (calling onReconnect once the stream is back, so the caller can reconcile what it missed).
+   */
+  events(filter: { labels: string[] }, handlers: EventHandlers): EventSubscription;
+}
+
+export interface ImageSnapshot {
+  /** sha256:… image id. */
+  id: string;
+  /** "repo@sha256:…" entries; empty for images built or imported locally. */
+  repoDigests: string[];
+  /** The image's ENV ("KEY=value"). */
+  env?: string[];
+}
+
+export interface PullProgress {
+  status?: string;
+  id?: string;
+  progress?: string;
+}
+
+export type HealthState = "starting" | "healthy" | "unhealthy";
+
+export interface PortBindingSnapshot {
+  containerPort: number;
+  protocol: "tcp" | "udp";
+  hostIp: string;
+  hostPort: number;
+}
+
+export interface ContainerSnapshot {
+  id: string;
+  /** Without the leading "/". */
+  name: string;
+  image: string;
+  /** sha256:… id of the image the container runs. */
+  imageId: string;
+  labels: Record<string, string>;
+  state: {
+    /** created | running | paused | restarting | removing | exited | dead */
+    status: string;
+    running: boolean;
+    exitCode: number;
+    startedAt: Date | undefined;
+    finishedAt: Date | undefined;
+    oomKilled: boolean;
+    health: HealthState | undefined;
+    error: string | undefined;
+  };
+  /** Network name → IPv4 address ("" when none). */
+  networks: Record<string, { ipAddress: string; networkId: string }>;
+  /** Published ports, deduplicated over 0.0.0.0/:: (only populated once the container runs). */
+  ports: PortBindingSnapshot[];
+}
+
+export interface VolumeSpec {
+  name: string;
+  driver?: string;
+  driverOpts?: Record<string, string>;
+  labels?: Record<string, string>;
+}
+
+export interface RuntimeEvent {
+  /** container | network | volume | image … */
+  type: string;
+  /** start | die | destroy | oom | health_status … (health_status carries the state separately). */
+  action: string;
+  id: string;
+  attributes: Record<string, string>;
+  time: Date;
+  /** For die. */
+  exitCode?: number;
+  /** For health_status. */
+  health?: HealthState;
+}
+
+export interface EventHandlers {
+  onEvent(event: RuntimeEvent): void;
+  onError?(error: Error): void;
+  /** Called after every (re)connection of the stream, including the first. */
+  onConnect?(): void;
+}
+
+export interface EventSubscription {
+  close(): void;
+}
+
+/** Errors the adapter raises with a Docker-like status, e.g. 404 for a missing object. */
+export class RuntimeError extends Error {
+  readonly statusCode: number | undefined;
+  constructor(message: string, statusCode?: number) {
+    super(message);
+    this.name = "RuntimeError";
+    this.statusCode = statusCode;
+  }
+}

@@ -1,0 +1,77 @@
+// Builds a TaskEngine over the fake runtime (or a real one) on an in-memory or on-disk database.
+import type { DatabaseSync } from "node:sqlite";
+import type { ContainerDefinition, Task, TaskDefinition } from "../../../generated/shapes.ts";
+import { Arns } from "../../../src/runtime/arns.ts";
+import { systemClock } from "../../../src/runtime/clock.ts";
+import type { ContainerRuntime } from "../../../src/runtime/container-runtime.ts";
+import { openDatabase } from "../../../src/runtime/database.ts";
+import { TaskEngine, type RunTaskSpec, type TaskEngineOptions } from "../../../src/runtime/engine/task-engine.ts";
+import { silentLogger } from "../../../src/runtime/logger.ts";
+import { TaskStore } from "../../../src/runtime/store/task-store.ts";
+
+export const REGION = "us-east-1";
+export const ACCOUNT = "123456789012";
+export const arns = new Arns(REGION, ACCOUNT);
+export const CLUSTER_ARN = arns.cluster("default");
+
+export interface EngineFixtureOptions {
+  db?: DatabaseSync;
+  retentionMs?: number;
+  cleanupDelayMs?: number;
+  extra?: Partial<TaskEngineOptions>;
+}
+
+export function makeEngine(runtime: ContainerRuntime, options: EngineFixtureOptions = {}): { engine: TaskEngine; db: DatabaseSync; store: TaskStore } {
+  const db = options.db ?? openDatabase(":memory:");
+  const store = new TaskStore(db);
+  const engine = new TaskEngine({
+    runtime,
+    store,
+    config: {
+      externalNetworks: [],
+      region: REGION,
+      stoppedTaskRetentionMs: options.retentionMs ?? 3_600_000,
+      containerCleanupDelayMs: options.cleanupDelayMs ?? 3_600_000,
+    },
+    arns,
+    clock: systemClock,
+    logger: silentLogger,
+    defaultStopTimeoutSec: 2,
+    ...options.extra,
+  });
+  return { engine, db, store };
+}
+
+let revision = 1;
+
+export function taskDefinition(
+  containers: ContainerDefinition[],
+  extra: Partial<TaskDefinition> = {},
+  family = "fam",
+): TaskDefinition {
+  const rev = revision++;
+  return {
+    family,
+    revision: rev,
+    taskDefinitionArn: arns.taskDefinition(family, rev),
+    networkMode: "bridge",
+    status: "ACTIVE",
+    containerDefinitions: containers,
+    ...extra,
+  };
+}
+
+export function spec(td: TaskDefinition, extra: Partial<RunTaskSpec> = {}): RunTaskSpec {
+  return { clusterArn: CLUSTER_ARN, clusterName: "default", taskDefinition: td, ...extra };
+}
+
+export function container(task: Task, name: string): NonNullable<Task["containers"]>[number] {
+  const c = task.containers?.find((x) => x.name === name);
+  if (c === undefined) throw new Error(`no container ${name}`);
+  return c;
+}
+
+export const isStatus =
+  (status: string) =>
+  (t: Task): boolean =>
+    t.lastStatus === status;
