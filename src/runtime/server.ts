@@ -16,6 +16,7 @@ import { connectAgentToEngine, type AgentBridge } from "./agent/engine-bridge.ts
 import { DockerRuntime } from "./docker-runtime.ts";
 import { TaskEngine } from "./engine/task-engine.ts";
 import { TaskStore } from "./store/task-store.ts";
+import { composeWriterHooks } from "./compose/compose-writer.ts";
 import type { TaskView } from "../operations/index.ts";
 
 export interface ServerOptions {
@@ -85,6 +86,7 @@ export async function createServer(options: ServerOptions = {}): Promise<LocalEc
     const engineVersion = await dockerVersion(runtime, config);
     logger.info("docker.connected", engineVersion);
     const engine = new TaskEngine({ runtime, store: new TaskStore(db), config, arns, clock, logger: logger.child({ component: "engine" }) });
+    engine.use(composeWriterHooks({ composeDest: config.composeDest, externalNetworks: config.externalNetworks, logger }));
     let bridge: AgentBridge | undefined;
     const agent = createAgent({ config, docker: runtime.docker, logger, clock, resolveEndpoint: (id) => bridge?.resolveEndpoint(id) });
     const endpoint = await agent.start();
