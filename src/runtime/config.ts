@@ -19,6 +19,8 @@ export interface Config {
   externalNetworks: string[];
   composeDest: string;
   dockerHost: string | undefined;
+  /** A /16 that per-task bridge networks take /24 subnets from. */
+  taskSubnetPool: string;
 
   iamEndpoint: string | undefined;
   stsEndpoint: string | undefined;
@@ -72,6 +74,7 @@ export function loadConfig(env: Env = process.env): Config {
       .filter((s) => s !== ""),
     composeDest: str("COMPOSE_DEST") ?? "/tmp",
     dockerHost: str("DOCKER_HOST"),
+    taskSubnetPool: str("TASK_SUBNET_POOL") ?? "10.213.0.0/16",
     iamEndpoint: str("IAM_ENDPOINT"),
     stsEndpoint: str("STS_ENDPOINT"),
     secretsManagerEndpoint: str("SECRET_MANAGER_ENDPOINT_URL"),

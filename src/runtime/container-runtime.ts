@@ -30,6 +30,8 @@ export interface ContainerRuntime {
   /** Missing is not an error. */
   removeNetwork(idOrName: string): Promise<void>;
   connectNetwork(network: string, containerId: string, aliases?: string[]): Promise<void>;
+  /** Detaches a (stopped) container so its network can be removed; not attached is not an error. */
+  disconnectNetwork(network: string, containerId: string): Promise<void>;
   listNetworks(labels: string[]): Promise<Array<{ id: string; name: string; labels: Record<string, string> }>>;
 
   createVolume(spec: VolumeSpec): Promise<void>;

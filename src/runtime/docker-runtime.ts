@@ -22,6 +22,11 @@ export interface DockerRuntimeOptions {
   startTimeoutMs?: number;
   /** Delay before re-opening a dropped events stream. */
   reconnectDelayMs?: number;
+  /**
+   * IPv4 range (a /16) that per-task networks take /24 subnets from. Docker's default pools hold only
+   * ~30 bridge networks, far fewer than the tasks a CI run keeps alive; default 10.213.0.0/16.
+   */
+  taskSubnetPool?: string;
 }
 
 /** dockerode options from DOCKER_HOST. No `timeout` here: it would also cut the idle events stream. */
@@ -49,7 +54,10 @@ export class DockerRuntime implements ContainerRuntime {
     this.#callTimeoutMs = options.callTimeoutMs ?? 30_000;
     this.#startTimeoutMs = options.startTimeoutMs ?? 180_000;
     this.#reconnectDelayMs = options.reconnectDelayMs ?? 1_000;
+    this.#subnets = new SubnetPool(options.taskSubnetPool ?? "10.213.0.0/16");
   }
+
+  #subnets: SubnetPool;
 
   #signal(ms = this.#callTimeoutMs): AbortSignal {
     return AbortSignal.timeout(ms);
@@ -180,16 +188,34 @@ export class DockerRuntime implements ContainerRuntime {
   }
 
   async createNetwork(name: string, labels: Record<string, string>): Promise<string> {
+    // Walk the pool from where the last allocation ended; Docker refuses subnets that overlap a network
+    // that already exists (ours from before a restart, or the user's), so those are simply skipped.
+    for (let attempt = 0; attempt < this.#subnets.size; attempt++) {
+      const subnet = this.#subnets.next();
+      try {
+        const net = await this.docker.createNetwork({
+          Name: name,
+          Driver: "bridge",
+          CheckDuplicate: true,
+          Labels: labels,
+          IPAM: { Driver: "default", Config: [{ Subnet: subnet }] },
+          abortSignal: this.#signal(),
+        } as Docker.NetworkCreateOptions);
+        return net.id;
+      } catch (err) {
+        if (/overlap/i.test(messageOf(err))) continue;
+        throw wrap(err);
+      }
+    }
+    throw new RuntimeError(`no free /24 subnet left for task networks in ${this.#subnets.cidr}`);
+  }
+
+  async disconnectNetwork(network: string, containerId: string): Promise<void> {
     try {
-      const net = await this.docker.createNetwork({
-        Name: name,
-        Driver: "bridge",
-        CheckDuplicate: true,
-        Labels: labels,
-        abortSignal: this.#signal(),
-      } as Docker.NetworkCreateOptions);
-      return net.id;
+      await this.docker.getNetwork(network).disconnect({ Container: containerId, Force: true, abortSignal: this.#signal() } as object);
     } catch (err) {
+      const status = statusOf(err);
+      if (status === 404 || /is not connected/i.test(messageOf(err))) return;
       throw wrap(err);
     }
   }
@@ -444,4 +470,25 @@ function messageOf(err: unknown): string {
 function wrap(err: unknown): RuntimeError {
   if (err instanceof RuntimeError) return err;
   return new RuntimeError(messageOf(err), statusOf(err));
+}
+
+/** Hands out the /24 subnets of a /16 in rotation. */
+class SubnetPool {
+  readonly cidr: string;
+  readonly size = 256;
+  #prefix: string;
+  #cursor = 0;
+
+  constructor(cidr: string) {
+    const m = /^(\d{1,3})\.(\d{1,3})\.0\.0\/16$/.exec(cidr);
+    if (m === null) throw new Error(`task subnet pool must be an a.b.0.0/16 range; got "${cidr}"`);
+    this.cidr = cidr;
+    this.#prefix = `${m[1]}.${m[2]}`;
+  }
+
+  next(): string {
+    const subnet = `${this.#prefix}.${this.#cursor}.0/24`;
+    this.#cursor = (this.#cursor + 1) % this.size;
+    return subnet;
+  }
 }

@@ -82,7 +82,7 @@ export async function createServer(options: ServerOptions = {}): Promise<LocalEc
 
   let tasks: TaskView | undefined;
   if (options.docker !== false) {
-    const runtime = new DockerRuntime({ ...(config.dockerHost === undefined ? {} : { dockerHost: config.dockerHost }) });
+    const runtime = new DockerRuntime({ dockerHost: config.dockerHost, taskSubnetPool: config.taskSubnetPool });
     const engineVersion = await dockerVersion(runtime, config);
     logger.info("docker.connected", engineVersion);
     const engine = new TaskEngine({ runtime, store: new TaskStore(db), config, arns, clock, logger: logger.child({ component: "engine" }) });

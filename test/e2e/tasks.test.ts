@@ -237,7 +237,7 @@ print(t["lastStatus"], t["stopCode"], type(t["stoppedAt"]).__name__)
       const arn = (await t.ecs.send(new RunTaskCommand({ cluster: CLUSTER, taskDefinition: "volumes" }))).tasks![0]!.taskArn!;
       await waitUntilTasksStopped({ client: t.ecs, maxWaitTime: 60, minDelay: 1, maxDelay: 1 }, { cluster: CLUSTER, tasks: [arn] });
       const task = (await t.ecs.send(new DescribeTasksCommand({ cluster: CLUSTER, tasks: [arn] }))).tasks![0]!;
-      expect(task.containers?.[0]?.exitCode).toBe(0);
+      expect(task.containers?.[0]?.exitCode, JSON.stringify(task)).toBe(0);
       expect(readFileSync(join(dir, "result.txt"), "utf8").trim()).toBe("from-writer");
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -177,6 +177,11 @@ export class FakeRuntime implements ContainerRuntime {
     c.networks[network] = "10.99.0.2";
   }
 
+  async disconnectNetwork(network: string, containerId: string): Promise<void> {
+    const c = this.containers.get(containerId);
+    if (c !== undefined) delete c.networks[network];
+  }
+
   async listNetworks(labels: string[]): Promise<Array<{ id: string; name: string; labels: Record<string, string> }>> {
     return [...this.networks].filter(([, n]) => matches(n.labels, labels)).map(([name, n]) => ({ id: n.id, name, labels: n.labels }));
   }

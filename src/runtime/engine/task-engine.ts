@@ -885,7 +885,14 @@ export class TaskEngine {
         await this.#runtime.killContainer(state.pause.runtimeId);
         await this.#runtime.removeContainer(state.pause.runtimeId, { force: true });
       }
-      if (state.networkName !== undefined) await this.#runtime.removeNetwork(state.networkName);
+      if (state.networkName !== undefined) {
+        // Stopped containers stay (for `docker logs`) until cleanup, but must not pin the network: a
+        // Docker host only has room for a limited number of bridge networks.
+        for (const c of state.containers) {
+          if (c.runtimeId !== undefined) await this.#runtime.disconnectNetwork(state.networkName, c.runtimeId);
+        }
+        await this.#runtime.removeNetwork(state.networkName);
+      }
     } catch (err) {
       this.#logger.warn("task-deprovision-failed", { taskArn: w.task.taskArn, error: err });
     }
