@@ -1,6 +1,7 @@
 import { createServer as createHttpServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { EcsOperations } from "../../generated/operations.ts";
+import { operationNames, type EcsOperations, type OperationName } from "../../generated/operations.ts";
+import { operationHandler, operationSpecs } from "../../generated/router.ts";
 import type { OperationContext, OperationDeps } from "../operations/context.ts";
 import { createOperations, openControlPlaneStores } from "../operations/index.ts";
 import { Arns } from "./arns.ts";
@@ -34,6 +35,8 @@ export interface ServerOptions {
 
 export interface LocalEcsApi {
   readonly config: Config;
+  /** The operations answered locally (the rest go to the upstream or answer "not emulated"). */
+  readonly localOperations: readonly OperationName[];
   /** Binds config.host:config.port (port 0 picks a free one). */
   listen(): Promise<{ url: string; port: number }>;
   close(): Promise<void>;
@@ -132,6 +135,7 @@ export async function createServer(options: ServerOptions = {}): Promise<LocalEc
   let closed = false;
   return {
     config,
+    localOperations: operationNames.filter((name) => operationHandler(operations, operationSpecs[name]) !== undefined),
     listen() {
       return new Promise((resolve, reject) => {
         http.once("error", (err: NodeJS.ErrnoException) => {
