@@ -14,6 +14,7 @@ import { createProxy } from "./proxy.ts";
 import { taskOperations, taskView } from "../operations/tasks.ts";
 import { createAgent } from "./agent/agent.ts";
 import { connectAgentToEngine, type AgentBridge } from "./agent/engine-bridge.ts";
+import { taskProtectionOperations } from "../operations/task-protection.ts";
 import { DockerRuntime } from "./docker-runtime.ts";
 import { TaskEngine } from "./engine/task-engine.ts";
 import { TaskStore } from "./store/task-store.ts";
@@ -94,7 +95,8 @@ export async function createServer(options: ServerOptions = {}): Promise<LocalEc
     const agent = createAgent({ config, docker: runtime.docker, logger, clock, resolveEndpoint: (id) => bridge?.resolveEndpoint(id) });
     const endpoint = await agent.start();
     logger.info("agent.endpoint", { mode: endpoint.mode, baseUrl: endpoint.baseUrl, network: endpoint.network.name, credentials: agent.describe() });
-    bridge = connectAgentToEngine({ agent, endpoint, engine, config, logger });
+    bridge = connectAgentToEngine({ agent, endpoint, engine, config, logger, db, tags: stores.tags });
+    await bridge.ready;
     await engine.start();
     cleanups.push(async () => {
       await engine.close();
@@ -104,6 +106,7 @@ export async function createServer(options: ServerOptions = {}): Promise<LocalEc
     tasks = taskView(engine);
     extraOperations.push(
       taskOperations(deps, { engine, clusters: stores.clusters, taskDefinitions: stores.taskDefinitions, tags: stores.tags }),
+      taskProtectionOperations(deps, { engine, protection: agent.protection, clusters: stores.clusters }),
     );
   }
 

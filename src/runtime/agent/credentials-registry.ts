@@ -65,6 +65,27 @@ export class CredentialsRegistry {
     return ids;
   }
 
+  /**
+   * Re-binds an id handed out before a restart (re-adopted containers still carry it in their env).
+   * Idempotent; an id already bound to another task or role is left alone and reported as false.
+   */
+  restore(binding: CredentialsBinding): boolean {
+    const existing = this.#byId.get(binding.id);
+    if (existing !== undefined) {
+      return existing.taskArn === binding.taskArn && existing.roleArn === binding.roleArn && existing.kind === binding.kind;
+    }
+    const restored: CredentialsBinding = { id: binding.id, taskArn: binding.taskArn, roleArn: binding.roleArn, kind: binding.kind };
+    this.#byId.set(restored.id, restored);
+    let ids = this.#byTask.get(restored.taskArn);
+    if (ids === undefined) {
+      ids = new Set();
+      this.#byTask.set(restored.taskArn, ids);
+    }
+    ids.add(restored.id);
+    this.#onRegister?.(restored);
+    return true;
+  }
+
   lookup(id: string): CredentialsBinding | undefined {
     return this.#byId.get(id);
   }
