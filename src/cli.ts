@@ -89,8 +89,8 @@ async function serve(): Promise<number> {
     logger.info("server.listening", { url, version: version() });
   } catch (err) {
     if (err instanceof StartupError) {
+      // One structured line that says what to fix; a stack trace would only hide it.
       logger.error("server.startup_failed", { message: err.message });
-      process.stderr.write(`local-ecs-api: ${err.message}\n`);
       return 1;
     }
     throw err;

@@ -681,8 +681,18 @@ export class TaskEngine {
     if (pull === undefined) {
       const log = this.#logger.child({ image });
       log.info("image-pull-started");
+      // Layer state changes (Pulling fs layer, Download complete, Pull complete …) are worth an info
+      // line each; the byte-level progress bars are only for debug.
+      const lastStatus = new Map<string, string>();
       pull = this.#runtime
-        .pullImage(image, (p) => log.debug("image-pull-progress", { status: p.status, id: p.id, progress: p.progress }))
+        .pullImage(image, (p) => {
+          const key = p.id ?? "";
+          if (p.status !== undefined && lastStatus.get(key) !== p.status) {
+            lastStatus.set(key, p.status);
+            log.info("image-pull-progress", { layer: p.id, status: p.status });
+          } else log.debug("image-pull-progress", { layer: p.id, status: p.status, progress: p.progress });
+        })
+        .then(() => log.info("image-pull-finished"))
         .finally(() => this.#pulls.delete(image));
       this.#pulls.set(image, pull);
     }
