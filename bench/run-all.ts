@@ -1,0 +1,76 @@
+// `npm run bench`: every benchmark, each in its own process (so none inherits another's heap or
+// sockets), then one summary table and one JSON line with everything.
+import { spawn } from "node:child_process";
+import { availableParallelism } from "node:os";
+import { join } from "node:path";
+import { note, printTable, RESULT_PREFIX } from "./lib/report.ts";
+import { REPO_ROOT } from "./lib/server-process.ts";
+
+const BENCHMARKS = ["run-task", "burst", "describe-tasks", "control-plane", "footprint"] as const;
+
+function runOne(name: string, env: Record<string, string>): Promise<Record<string, any>> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [join(REPO_ROOT, "bench", `${name}.ts`)], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, ...env },
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    let result: Record<string, any> | undefined;
+    let buffer = "";
+    child.stdout.on("data", (chunk: Buffer) => {
+      buffer += chunk.toString();
+      let nl: number;
+      while ((nl = buffer.indexOf("\n")) >= 0) {
+        const line = buffer.slice(0, nl);
+        buffer = buffer.slice(nl + 1);
+        if (line.startsWith(RESULT_PREFIX)) result = JSON.parse(line);
+        else process.stdout.write(line + "\n");
+      }
+    });
+    child.on("exit", (code) => {
+      if (code === 0 && result !== undefined) resolve(result);
+      else reject(new Error(`bench/${name}.ts exited with ${code}`));
+    });
+  });
+}
+
+const only = process.argv.slice(2);
+const started = performance.now();
+const results: Record<string, Record<string, any>> = {};
+const failures: string[] = [];
+for (const name of BENCHMARKS) {
+  if (only.length > 0 && !only.includes(name)) continue;
+  const env: Record<string, string> = {};
+  const rss = results["describe-tasks"]?.["rss1000Bytes"];
+  if (name === "footprint" && typeof rss === "number") env["BENCH_RSS_1000"] = String(rss);
+  process.stdout.write(`\n# ${name}\n`);
+  const t = performance.now();
+  try {
+    results[name] = await runOne(name, env);
+  } catch (err) {
+    failures.push(`${name}: ${(err as Error).message}`);
+  }
+  note(`(${name}: ${Math.round((performance.now() - t) / 1000)} s)`);
+}
+
+const rows: Array<Record<string, string | number>> = [];
+const rt = results["run-task"];
+for (const r of rt?.["results"] ?? []) {
+  rows.push({ figure: `RunTask→RUNNING ${r.scenario} (median)`, ratio: `${r.medianRatio}× docker run`, target: "≤ 1.2×", status: r.met ? "met" : "MISSED" });
+}
+const b = results["burst"];
+if (b !== undefined) {
+  rows.push({ figure: "burst: 100 tasks all RUNNING", ratio: `${Math.round((b["allRunningMs"] / b["budgetMs"]) * 100) / 100}× budget`, target: "≤ 1× 3·single·ceil(100/P)", status: b["met"] ? "met" : "MISSED" });
+}
+const d = results["describe-tasks"];
+for (const [key, v] of Object.entries<any>(d?.["results"] ?? {})) {
+  rows.push({ figure: `${key} req/s vs echo`, ratio: `${v.ratio}×`, target: "≥ 0.5×", status: v.ratio >= 0.5 ? "met" : "MISSED" });
+  if (key.endsWith(".c16")) rows.push({ figure: `${key} p99`, ratio: `${v.server.p99} ms`, target: "< 10 ms", status: v.server.p99 < 10 ? "met" : "MISSED" });
+}
+for (const [key, v] of Object.entries<any>(results["control-plane"]?.["results"] ?? {})) {
+  rows.push({ figure: `${key} req/s vs echo`, ratio: `${v.ratio}×`, target: "(none)", status: "" });
+}
+printTable(`Summary — ${new Date().toISOString()}, ${availableParallelism()} CPUs, ${Math.round((performance.now() - started) / 1000)} s`, rows);
+for (const f of failures) note(`FAILED ${f}`);
+process.stdout.write(JSON.stringify({ benchmark: "all", date: new Date().toISOString(), cpus: availableParallelism(), results, failures }) + "\n");
+process.exit(failures.length === 0 ? 0 : 1);
