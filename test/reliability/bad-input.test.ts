@@ -2,7 +2,7 @@ import { request } from "node:http";
 import { connect, type Socket } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startChildServer, removeDataDir, tempDataDir, TARGET, type ChildServer } from "./support/child-server.ts";
-import { nextRequest, rng } from "./support/fuzz-corpus.ts";
+import { nextRequest, rng } from "../support/fuzz-corpus.ts";
 
 const LIMIT = 65_536;
 

@@ -1,5 +1,5 @@
-// The seeded mutation fuzzer of test/runtime/fuzz.test.ts (same PRNG, seeds and mutations), plus the
-// task read/stop operations, as a reusable module for the volume run against a child-process server.
+// The seeded mutation fuzzer shared by test/runtime/fuzz.test.ts (in-process) and
+// test/reliability/bad-input.test.ts (10,000 requests against a child-process server).
 
 /** mulberry32: deterministic, so a failure replays from its seed. */
 export function rng(seed: number): () => number {
