@@ -33,7 +33,8 @@ case "$node_version" in v24.*) ;; *) die "$node_bin is $node_version, expected v
 
 # npm is pure JavaScript, so the host's copy runs on the image's Node 24. `npm` on PATH may be a symlink
 # to bin/npm-cli.js; its package root is the folder holding package.json named "npm".
-npm_cli=$(readlink -f "$(command -v npm || die "npm not found on PATH")")
+command -v npm >/dev/null || die "npm not found on PATH"
+npm_cli=$(readlink -f "$(command -v npm)")
 npm_dir=$(dirname "$npm_cli")
 while [ "$npm_dir" != / ] && ! grep -qs '"name": *"npm"' "$npm_dir/package.json"; do npm_dir=$(dirname "$npm_dir"); done
 [ "$npm_dir" != / ] || die "cannot find npm's package folder from $npm_cli"
@@ -54,7 +55,7 @@ find_mirror() {
     sed -E 's/\[[^]]*\]//' "$f" | awk -v suite="$suite" '$1 == "deb" && $3 == suite { print $2 }'
   done
 }
-mirror=${DEBIAN_MIRROR:-$(find_mirror | head -n 1)}
+mirror=${DEBIAN_MIRROR:-$(find_mirror | awk 'NR == 1')}
 [ -n "$mirror" ] || die "no '$suite' Debian mirror found in /etc/apt/sources.list*; set DEBIAN_MIRROR"
 
 work=$(mktemp -d)
@@ -91,14 +92,33 @@ cp -a "$npm_dir" "$work/rootfs/usr/local/lib/node_modules/npm"
 ln -sf ../lib/node_modules/npm/bin/npm-cli.js "$work/rootfs/usr/local/bin/npm"
 ln -sf ../lib/node_modules/npm/bin/npx-cli.js "$work/rootfs/usr/local/bin/npx"
 
+# Trust what this machine trusts: where HTTPS goes through a TLS-inspecting proxy, npm (whose builtin
+# npmrc we copied, cafile included) and Node need the machine's CA bundle to reach the npm registry.
+ca_env=()
+for ca in "$(npm config get cafile 2>/dev/null || true)" "${NODE_EXTRA_CA_CERTS:-}"; do
+  if [ -n "$ca" ] && [ "$ca" != null ] && [ "$ca" != undefined ] && [ -f "$ca" ] && [ ! -e "$work/rootfs$ca" ]; then
+    mkdir -p "$work/rootfs$(dirname "$ca")"
+    cp -L "$ca" "$work/rootfs$ca"
+  fi
+done
+if [ -n "${NODE_EXTRA_CA_CERTS:-}" ] && [ -f "$NODE_EXTRA_CA_CERTS" ]; then
+  ca_env=(-c "ENV NODE_EXTRA_CA_CERTS=$NODE_EXTRA_CA_CERTS")
+fi
+
+previous=$(docker image inspect --format '{{.Id}}' "$image" 2>/dev/null || true)
 tar -C "$work/rootfs" --numeric-owner -c . |
   docker import \
     -c 'ENV PATH=/usr/local/bin:/usr/local/sbin:/usr/sbin:/usr/bin:/sbin:/bin' \
     -c "ENV NODE_VERSION=${node_version#v}" \
     -c 'LABEL local-ecs-api.ci-base-image=true' \
+    "${ca_env[@]}" \
     -c 'CMD ["node"]' \
     - "$image" >/dev/null
 
 docker run --rm "$image" sh -c 'node -e "require(\"node:sqlite\")" && echo "node $(node --version), npm $(npm --version)"' ||
   die "$image was imported but node/npm do not run in it"
+# FORCE=1 re-imports under the same name; drop the image it replaced unless something still uses it.
+if [ -n "$previous" ] && [ "$previous" != "$(docker image inspect --format '{{.Id}}' "$image")" ]; then
+  docker image rm "$previous" >/dev/null 2>&1 || true
+fi
 echo "base-image.sh: $image ready ($(docker image ls --format '{{.Size}}' "$image")) in $(elapsed)s"

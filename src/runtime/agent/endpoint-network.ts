@@ -66,7 +66,10 @@ export interface AgentEndpoint {
   network: EndpointNetwork;
   /** The env vars the agent injects into one container. */
   env(input: ContainerEnvInput): Record<string, string>;
-  /** With removeAddressOnTeardown, removes the address setup added; the network always stays. */
+  /**
+   * Removes 169.254.170.2 from the bridge if we added it and no other process still serves on it (a
+   * stale address would later steal the traffic of a containerised local-ecs-api); the network stays.
+   */
   teardown(): Promise<void>;
 }
 
@@ -82,8 +85,8 @@ export interface StartAgentEndpointOptions {
   /** Port for the 169.254.170.2 modes (default 80). */
   port?: number;
   /**
-   * Remove 169.254.170.2 from the bridge on teardown if we added it. Off by default: the address is harmless
-   * on the bridge, and another local-ecs-api process on the same host may be serving on it.
+   * Remove 169.254.170.2 from the bridge on teardown if we added it and nothing else listens on it
+   * (default true). Left behind, the address would shadow a later containerised local-ecs-api.
    */
   removeAddressOnTeardown?: boolean;
 }
@@ -158,10 +161,10 @@ export async function startAgentEndpoint(options: StartAgentEndpointOptions): Pr
       network,
       env: (input) => containerEnv(input, { baseUrl, token, taskAwsEndpointUrl: options.taskAwsEndpointUrl }),
       teardown: async () => {
-        if (addedAddress !== undefined) {
+        if (addedAddress !== undefined && !(await someoneListensOn(addedAddress.ip))) {
           await run("ip", ["addr", "del", `${addedAddress.ip}/32`, "dev", addedAddress.dev]).catch(() => {});
-          addedAddress = undefined;
         }
+        addedAddress = undefined;
       },
     };
   };
@@ -188,7 +191,7 @@ export async function startAgentEndpoint(options: StartAgentEndpointOptions): Pr
       const wasPresent = await hasLocalAddress(ENDPOINT_IP);
       const ready = wasPresent || (await addAddress(network.bridgeName, logger));
       if (ready) {
-        if (!wasPresent && options.removeAddressOnTeardown === true) addedAddress = { ip: ENDPOINT_IP, dev: network.bridgeName };
+        if (!wasPresent && options.removeAddressOnTeardown !== false) addedAddress = { ip: ENDPOINT_IP, dev: network.bridgeName };
         try {
           return finish("host-link-local", await server.listen(port, ENDPOINT_IP), ENDPOINT_IP, undefined);
         } catch (err) {
@@ -252,6 +255,19 @@ async function addressHolder(docker: Docker, networkName: string): Promise<strin
     if ((c.IPv4Address ?? "").split("/")[0] === ENDPOINT_IP) return c.Name ?? id;
   }
   return undefined;
+}
+
+/**
+ * Whether any socket still listens on ip (another local-ecs-api on this host, e.g. in port-fallback mode).
+ * Called after our own server closed. When `ss` cannot tell, assume yes and keep the address.
+ */
+export async function someoneListensOn(ip: string): Promise<boolean> {
+  try {
+    const { stdout } = await run("ss", ["-Hltn", "src", ip]);
+    return stdout.trim() !== "";
+  } catch {
+    return true;
+  }
 }
 
 /** Asks `ip` because os.networkInterfaces() leaves out interfaces that are down, as an idle bridge is. */
