@@ -5,14 +5,16 @@ import {
   InvalidParameterException,
 } from "../../generated/errors.ts";
 import type { EcsOperations } from "../../generated/operations.ts";
+import { serializeFailures, serializeListTasksResponse } from "../../generated/serde.ts";
 import type { Cluster, Failure, RunTaskRequest, Tag, Task, TaskDefinition } from "../../generated/shapes.ts";
 import { parseEcsArn } from "../runtime/arns.ts";
 import type { TaskEngine } from "../runtime/engine/task-engine.ts";
 import type { RunTaskSpec } from "../runtime/engine/engine-types.ts";
+import { withRawJson } from "../runtime/raw-json.ts";
 import type { ClusterStore } from "../runtime/store/cluster-store.ts";
 import type { TagStore } from "../runtime/store/tag-store.ts";
 import type { TaskDefinitionStore } from "../runtime/store/task-definition-store.ts";
-import type { TaskCounts } from "../runtime/store/task-store.ts";
+import type { ArnPage, TaskCounts } from "../runtime/store/task-store.ts";
 import type { OperationContext, OperationDeps } from "./context.ts";
 import { assertValidTags } from "./tags.ts";
 import { resolveTaskDefinition } from "./task-definitions.ts";
@@ -37,6 +39,10 @@ export function taskView(engine: TaskEngine): TaskViewOf {
   };
 }
 
+const TASKS_OPEN = Buffer.from('{"tasks":[');
+const COMMA = Buffer.from(",");
+const NO_FAILURES_CLOSE = Buffer.from('],"failures":[]}');
+
 const MAX_COUNT = 10;
 const MAX_DESCRIBE = 100;
 const STARTED_BY = /^[A-Za-z0-9_/-]{1,128}$/;
@@ -47,6 +53,9 @@ export function taskOperations(deps: OperationDeps, options: TaskOperationsOptio
 
   // Tags of tasks dropped after retention go with them.
   engine.use({ onTasksPurged: (arns) => arns.forEach((arn) => tags.deleteAll(arn)) });
+
+  /** ListTasks bodies by the store's (cached) page they were built from. */
+  const listBodies = new WeakMap<ArnPage, Buffer>();
 
   const withTags = (task: Task): Task => {
     const t = tags.get(task.taskArn ?? "");
@@ -180,7 +189,16 @@ export function taskOperations(deps: OperationDeps, options: TaskOperationsOptio
         }
         tasks.push(includeTags ? { ...task, tags: tags.get(arn) } : task);
       }
-      return { tasks, failures };
+      if (includeTags) return { tasks, failures };
+      // The answer is mostly whole tasks: send each one's cached wire JSON bytes rather than
+      // re-serializing (and re-encoding) it. Member order as serializeDescribeTasksResponse writes it.
+      const parts: Buffer[] = [TASKS_OPEN];
+      for (let i = 0; i < tasks.length; i++) {
+        if (i > 0) parts.push(COMMA);
+        parts.push(engine.store.wireJsonBytes(tasks[i]!));
+      }
+      parts.push(failures.length === 0 ? NO_FAILURES_CLOSE : Buffer.from(`],"failures":${JSON.stringify(serializeFailures(failures))}}`));
+      return withRawJson({ tasks, failures }, parts);
     },
 
     async listTasks(input) {
@@ -193,20 +211,30 @@ export function taskOperations(deps: OperationDeps, options: TaskOperationsOptio
       if (input.nextToken !== undefined) {
         offset = decodeToken(input.nextToken);
       }
-      const family = input.family;
-      const all = engine.list({
-        clusterArn: cluster.clusterArn!,
-        family,
-        startedBy: input.startedBy,
-        serviceName: input.serviceName,
-        desiredStatus: input.desiredStatus ?? "RUNNING",
-        launchType: input.launchType,
-        containerInstanceArn: input.containerInstance,
-      });
-      const page = all.slice(offset, offset + maxResults);
-      const out: { taskArns: string[]; nextToken?: string } = { taskArns: page.map((t) => t.taskArn!) };
-      if (offset + maxResults < all.length) out.nextToken = encodeToken(offset + maxResults);
-      return out;
+      // The store pages through its (cluster, desiredStatus) index and caches the page.
+      const page = engine.store.arnPage(
+        {
+          clusterArn: cluster.clusterArn!,
+          family: input.family,
+          startedBy: input.startedBy,
+          serviceName: input.serviceName,
+          desiredStatus: input.desiredStatus ?? "RUNNING",
+          launchType: input.launchType,
+          containerInstanceArn: input.containerInstance,
+        },
+        offset,
+        maxResults,
+      );
+      // Frozen and shared with the store's cache: the response only reads it.
+      const out: { taskArns: string[]; nextToken?: string } = { taskArns: page.taskArns as string[] };
+      if (page.more) out.nextToken = encodeToken(offset + maxResults);
+      // A cached page always comes with the same offset/limit, hence the same nextToken and body.
+      let body = listBodies.get(page);
+      if (body === undefined) {
+        body = Buffer.from(JSON.stringify(serializeListTasksResponse(out)), "utf8");
+        listBodies.set(page, body);
+      }
+      return withRawJson(out, body);
     },
   };
 }

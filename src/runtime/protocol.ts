@@ -16,6 +16,7 @@ import { formatValidationIssues } from "../../generated/validators.ts";
 import type { OperationContext } from "../operations/context.ts";
 import type { Logger } from "./logger.ts";
 import type { Proxy } from "./proxy.ts";
+import { rawJsonByteLength, rawJsonOf, rawJsonText, type RawJson } from "./raw-json.ts";
 
 export const JSON_CONTENT_TYPE = "application/x-amz-json-1.1";
 
@@ -109,13 +110,18 @@ export function createProtocolHandler(options: ProtocolOptions): (req: IncomingM
           : new ClientException(message);
       }
       const output = (await impl(input, ctx)) ?? {};
+      // An operation may hand over its answer already serialized (see raw-json.ts).
+      const raw = rawJsonOf(output);
       if (options.validateOutputs === true) {
         const problems = spec.validateOutput(output);
         if (problems.length > 0) {
           throw new InternalFailure(`${spec.name} produced a response that violates the model: ${formatValidationIssues(problems)}`);
         }
+        if (raw !== undefined && rawJsonText(raw) !== JSON.stringify(spec.serializeOutput(output))) {
+          throw new InternalFailure(`${spec.name} produced pre-serialized JSON that differs from its serialized response`);
+        }
       }
-      writeJson(res, 200, requestId, spec.serializeOutput(output));
+      writeBody(res, 200, requestId, raw ?? JSON.stringify(spec.serializeOutput(output)));
       logger.debug("request", { requestId, operation: spec.name, status: 200, ms: round(performance.now() - started) });
     } catch (err) {
       const error = asEcsError(err);
@@ -222,13 +228,23 @@ function callerAccessKeyId(req: IncomingMessage): string | undefined {
 }
 
 function writeJson(res: ServerResponse, status: number, requestId: string, value: unknown, contentType = JSON_CONTENT_TYPE): void {
-  const payload = JSON.stringify(value);
+  writeBody(res, status, requestId, JSON.stringify(value), contentType);
+}
+
+function writeBody(res: ServerResponse, status: number, requestId: string, body: RawJson, contentType = JSON_CONTENT_TYPE): void {
   res.writeHead(status, {
     "content-type": contentType,
     "x-amzn-requestid": requestId,
-    "content-length": Buffer.byteLength(payload),
+    "content-length": rawJsonByteLength(body),
   });
-  res.end(payload);
+  if (typeof body === "string" || Buffer.isBuffer(body)) {
+    res.end(body);
+    return;
+  }
+  // Corked, the chunks leave with the headers in one writev, without being copied together first.
+  res.cork();
+  for (const chunk of body) res.write(chunk);
+  res.end();
 }
 
 function writeError(res: ServerResponse, requestId: string, error: EcsError, close = false): void {

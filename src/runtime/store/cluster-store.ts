@@ -11,6 +11,10 @@ import { transaction } from "../database.ts";
  *
  * The `default` cluster exists on first use: `require(undefined | "default")` and `ensureDefault()`
  * create it (or bring a deleted one back) like real ECS does for a first RunTask/CreateService.
+ *
+ * Every task request looks its cluster up, so lookups read an in-memory copy of the table (loaded
+ * once, written through on every save); only `list` still queries SQLite. The copies handed out are
+ * frozen and shared: build a new document (`{ ...cluster, … }`) and `save` it to change one.
  */
 export interface ClusterListQuery {
   /** Keyset cursor: the last cluster name of the previous page. */
@@ -24,7 +28,8 @@ export class ClusterStore {
   readonly #db: DatabaseSync;
   readonly #arns: Arns;
   readonly #defaultSettings: () => ClusterSetting[];
-  readonly #select: StatementSync;
+  /** name → the stored document, exactly as a read from SQLite would return it (JSON round trip). */
+  readonly #byName = new Map<string, Cluster>();
   readonly #upsert: StatementSync;
   readonly #list: StatementSync;
   readonly #listAfter: StatementSync;
@@ -45,21 +50,24 @@ export class ClusterStore {
         doc TEXT NOT NULL
       );
     `);
-    this.#select = db.prepare("SELECT doc FROM clusters WHERE name = ?");
     this.#upsert = db.prepare(`INSERT INTO clusters (name, arn, status, doc) VALUES (?, ?, ?, ?)
       ON CONFLICT (name) DO UPDATE SET arn = excluded.arn, status = excluded.status, doc = excluded.doc`);
     this.#list = db.prepare("SELECT doc FROM clusters WHERE status = 'ACTIVE' ORDER BY name LIMIT ?");
     this.#listAfter = db.prepare("SELECT doc FROM clusters WHERE status = 'ACTIVE' AND name > ? ORDER BY name LIMIT ?");
+    for (const row of db.prepare("SELECT name, doc FROM clusters").all()) {
+      this.#byName.set(String(row["name"]), deepFreeze(JSON.parse(String(row["doc"])) as Cluster));
+    }
   }
 
   /** Any status (INACTIVE clusters stay discoverable, as in real ECS). Does not create `default`. */
   get(nameOrArn: string): Cluster | undefined {
-    const row = this.#select.get(clusterNameOf(nameOrArn));
-    return row === undefined ? undefined : (JSON.parse(String(row["doc"])) as Cluster);
+    return this.#byName.get(clusterNameOf(nameOrArn));
   }
 
   /** The ACTIVE default cluster, created (or re-activated) when needed. */
   ensureDefault(): Cluster {
+    const current = this.get(DEFAULT_CLUSTER_NAME);
+    if (current?.status === "ACTIVE") return current;
     return transaction(this.#db, () => {
       const existing = this.get(DEFAULT_CLUSTER_NAME);
       if (existing?.status === "ACTIVE") return existing;
@@ -108,8 +116,12 @@ export class ClusterStore {
     ] as const) {
       delete doc[key];
     }
-    this.#upsert.run(name, cluster.clusterArn, cluster.status ?? "ACTIVE", JSON.stringify(doc));
-    return doc;
+    const json = JSON.stringify(doc);
+    this.#upsert.run(name, cluster.clusterArn, cluster.status ?? "ACTIVE", json);
+    // What a read from SQLite would give (undefined members dropped, nothing shared with the caller).
+    const stored = deepFreeze(JSON.parse(json) as Cluster);
+    this.#byName.set(name, stored);
+    return stored;
   }
 
   /** ACTIVE clusters in name order. */
@@ -117,4 +129,12 @@ export class ClusterStore {
     const rows = query.after === undefined ? this.#list.all(query.limit) : this.#listAfter.all(query.after, query.limit);
     return rows.map((row) => JSON.parse(String(row["doc"])) as Cluster);
   }
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === "object" && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value as Record<string, unknown>)) deepFreeze(v);
+  }
+  return value;
 }

@@ -37,14 +37,60 @@ export interface ClientTokenRecord {
   createdAt: Date;
 }
 
+/** One page of a filtered list, in list order. */
+export interface TaskPage {
+  tasks: Task[];
+  /** More matching tasks follow the page. */
+  more: boolean;
+}
+
+/** One page of task ARNs (what ListTasks answers); cached and shared, so frozen. */
+export interface ArnPage {
+  readonly taskArns: readonly string[];
+  /** More matching tasks follow the page. */
+  readonly more: boolean;
+}
+
+/** The tasks of one cluster with one desiredStatus, in store order, plus the pages served from them. */
+interface Bucket {
+  readonly entries: Entry[];
+  /**
+   * ArnPages by filter/offset/limit; cleared whenever an entry joins, leaves or is put again (its
+   * filtered fields may have changed), so a cached page is always what a fresh scan would give.
+   */
+  readonly pages: Map<string, ArnPage>;
+}
+
+/** Pages kept per bucket before the cache starts over (a client paging through many offsets). */
+const MAX_CACHED_PAGES = 64;
+
+/**
+ * A stored task. The record object lives as long as the task (a put updates it in place), so the
+ * list indexes can hold it; `seq` is its position in the store's order (first put, or load order).
+ */
 interface Entry {
+  readonly seq: number;
   task: Task;
   runtime: unknown;
+  /** Wire JSON of `task` (serializeTask, stringified); undefined until first needed after a load. */
+  json: string | undefined;
+  /** `json` as UTF-8, made on first use. */
+  bytes: Buffer | undefined;
+  /** familyOf(task.taskDefinitionArn), computed once per put. */
+  family: string;
+  /** The index bucket holding the entry (its cluster and desiredStatus at the last put). */
+  bucket: Bucket;
 }
 
 export class TaskStore {
   #db: DatabaseSync;
   #tasks = new Map<string, Entry>();
+  /**
+   * ListTasks index: clusterArn → desiredStatus → entries in store order, kept on every put/delete,
+   * so a page costs the bucket, not a scan of every task.
+   */
+  #byCluster = new Map<string | undefined, Map<string | undefined, Bucket>>();
+  #nextSeq = 0;
   #upsert: StatementSync;
   #delete: StatementSync;
 
@@ -96,11 +142,48 @@ export class TaskStore {
     for (const row of rows) {
       const task = deserializeTask(JSON.parse(row.doc), "task");
       if (task.taskArn === undefined) continue;
-      this.#tasks.set(task.taskArn, {
-        task: freeze(task),
-        runtime: row.runtime === null ? undefined : JSON.parse(row.runtime),
-      });
+      // The stored doc is not reused as the wire JSON: it was written by whatever version saved it.
+      this.#set(task.taskArn, freeze(task), row.runtime === null ? undefined : JSON.parse(row.runtime), undefined);
     }
+  }
+
+  /** Inserts or updates the entry in place (keeping its position) and moves it between index buckets. */
+  #set(arn: string, task: Task, runtime: unknown, json: string | undefined): void {
+    // Keyed by the raw values (undefined included), so the index matches exactly what a scan would.
+    const bucket = this.#bucketOf(task.clusterArn, task.desiredStatus);
+    const existing = this.#tasks.get(arn);
+    if (existing === undefined) {
+      const entry: Entry = { seq: this.#nextSeq++, task, runtime, json, bytes: undefined, family: familyOf(task.taskDefinitionArn), bucket };
+      this.#tasks.set(arn, entry);
+      insertBySeq(bucket, entry);
+      return;
+    }
+    existing.bucket.pages.clear();
+    existing.task = task;
+    existing.runtime = runtime;
+    existing.json = json;
+    existing.bytes = undefined;
+    existing.family = familyOf(task.taskDefinitionArn);
+    if (existing.bucket !== bucket) {
+      removeBySeq(existing.bucket, existing);
+      insertBySeq(bucket, existing);
+      existing.bucket = bucket;
+    }
+  }
+
+  #bucketOf(clusterArn: string | undefined, desiredStatus: string | undefined): Bucket {
+    let statuses = this.#byCluster.get(clusterArn);
+    if (statuses === undefined) this.#byCluster.set(clusterArn, (statuses = new Map()));
+    let bucket = statuses.get(desiredStatus);
+    if (bucket === undefined) statuses.set(desiredStatus, (bucket = { entries: [], pages: new Map() }));
+    return bucket;
+  }
+
+  #remove(arn: string): void {
+    const entry = this.#tasks.get(arn);
+    if (entry === undefined) return;
+    removeBySeq(entry.bucket, entry);
+    this.#tasks.delete(arn);
   }
 
   /** Saves a snapshot (copied: later changes by the caller are not visible until the next put). */
@@ -109,6 +192,8 @@ export class TaskStore {
     if (arn === undefined) throw new Error("task without taskArn");
     const snapshot = freeze(structuredClone(task));
     const runtimeJson = runtime === undefined ? null : JSON.stringify(runtime);
+    // The stored doc doubles as the snapshot's cached wire JSON (DescribeTasks answers with it).
+    const doc = JSON.stringify(serializeTask(snapshot));
     this.#upsert.run(
       arn,
       task.clusterArn ?? "",
@@ -121,14 +206,32 @@ export class TaskStore {
       seconds(task.createdAt) ?? 0,
       seconds(task.stoppedAt),
       clientToken ?? null,
-      JSON.stringify(serializeTask(task)),
+      doc,
       runtimeJson,
     );
-    this.#tasks.set(arn, { task: snapshot, runtime: runtimeJson === null ? undefined : JSON.parse(runtimeJson) });
+    this.#set(arn, snapshot, runtimeJson === null ? undefined : JSON.parse(runtimeJson), doc);
   }
 
   get(taskArn: string): Task | undefined {
     return this.#tasks.get(taskArn)?.task;
+  }
+
+  /**
+   * `JSON.stringify(serializeTask(task))`, cached per stored snapshot: `task` as returned by `get`
+   * hits the cache until the next put replaces the snapshot (every new `version` is a new put); any
+   * other object is serialized afresh.
+   */
+  wireJson(task: Task): string {
+    const entry = this.#tasks.get(task.taskArn ?? "");
+    if (entry === undefined || entry.task !== task) return JSON.stringify(serializeTask(task));
+    return (entry.json ??= JSON.stringify(serializeTask(task)));
+  }
+
+  /** `wireJson(task)` as UTF-8 bytes, cached the same way (do not modify the returned buffer). */
+  wireJsonBytes(task: Task): Buffer {
+    const entry = this.#tasks.get(task.taskArn ?? "");
+    if (entry === undefined || entry.task !== task) return Buffer.from(this.wireJson(task), "utf8");
+    return (entry.bytes ??= Buffer.from(this.wireJson(task), "utf8"));
   }
 
   /** The engine's bookkeeping saved with the task (a fresh copy). */
@@ -147,18 +250,60 @@ export class TaskStore {
 
   /** Newest first is not what ECS does; ListTasks order is unspecified, we keep creation order. */
   list(filter: TaskListFilter): Task[] {
-    const out: Task[] = [];
-    for (const { task } of this.#tasks.values()) {
-      if (task.clusterArn !== filter.clusterArn) continue;
-      if (filter.family !== undefined && familyOf(task.taskDefinitionArn) !== filter.family) continue;
-      if (filter.startedBy !== undefined && task.startedBy !== filter.startedBy) continue;
-      if (filter.serviceName !== undefined && task.group !== `service:${filter.serviceName}`) continue;
-      if (filter.launchType !== undefined && task.launchType !== filter.launchType) continue;
-      if (filter.containerInstanceArn !== undefined && task.containerInstanceArn !== filter.containerInstanceArn) continue;
-      if (filter.desiredStatus !== undefined && task.desiredStatus !== filter.desiredStatus) continue;
-      out.push(task);
+    return this.page(filter, 0, Number.POSITIVE_INFINITY).tasks;
+  }
+
+  /**
+   * `list(filter).slice(offset, offset + limit)`, and whether more matches follow, without building
+   * the whole list: candidates come from the (cluster, desiredStatus) index, in store order.
+   */
+  page(filter: TaskListFilter, offset: number, limit: number): TaskPage {
+    const statuses = this.#byCluster.get(filter.clusterArn);
+    if (statuses === undefined) return { tasks: [], more: false };
+    let candidates: readonly Entry[];
+    if (filter.desiredStatus !== undefined) {
+      candidates = statuses.get(filter.desiredStatus)?.entries ?? [];
+    } else {
+      candidates = [...statuses.values()].flatMap((b) => b.entries).sort((a, b) => a.seq - b.seq);
     }
-    return out;
+    const end = offset + limit;
+    if (!hasEntryFilter(filter)) {
+      return { tasks: candidates.slice(offset, end).map((e) => e.task), more: candidates.length > end };
+    }
+    const tasks: Task[] = [];
+    let matched = 0;
+    for (const entry of candidates) {
+      if (!matches(entry, filter)) continue;
+      if (matched >= end) return { tasks, more: true };
+      if (matched >= offset) tasks.push(entry.task);
+      matched++;
+    }
+    return { tasks, more: false };
+  }
+
+  /**
+   * `page(filter, offset, limit)` as ARNs, cached while the tasks it was computed from are unchanged
+   * (the same object is returned, so callers can memoize what they derive from it).
+   */
+  arnPage(filter: TaskListFilter, offset: number, limit: number): ArnPage {
+    const bucket = filter.desiredStatus === undefined ? undefined : this.#byCluster.get(filter.clusterArn)?.get(filter.desiredStatus);
+    if (bucket === undefined) return arnPageOf(this.page(filter, offset, limit));
+    const key = JSON.stringify([
+      filter.family,
+      filter.startedBy,
+      filter.serviceName,
+      filter.launchType,
+      filter.containerInstanceArn,
+      offset,
+      limit,
+    ]);
+    let cached = bucket.pages.get(key);
+    if (cached === undefined) {
+      if (bucket.pages.size >= MAX_CACHED_PAGES) bucket.pages.clear();
+      cached = arnPageOf(this.page(filter, offset, limit));
+      bucket.pages.set(key, cached);
+    }
+    return cached;
   }
 
   /** runningTasksCount / pendingTasksCount as DescribeClusters reports them. */
@@ -180,7 +325,7 @@ export class TaskStore {
 
   delete(taskArn: string): void {
     this.#delete.run(taskArn);
-    this.#tasks.delete(taskArn);
+    this.#remove(taskArn);
   }
 
   /** Removes tasks that stopped before `before`; returns their ARNs. */
@@ -195,7 +340,7 @@ export class TaskStore {
       for (const arn of purged) this.#delete.run(arn);
       this.#db.prepare("DELETE FROM task_client_tokens WHERE created_at < ?").run(cutoff / 1000);
     });
-    for (const arn of purged) this.#tasks.delete(arn);
+    for (const arn of purged) this.#remove(arn);
     return purged;
   }
 
@@ -228,6 +373,60 @@ export function familyOf(taskDefinitionArn: string | undefined): string {
   if (taskDefinitionArn === undefined) return "";
   const m = /task-definition\/(.+):\d+$/.exec(taskDefinitionArn);
   return m?.[1] ?? taskDefinitionArn;
+}
+
+/** Filters beyond the (cluster, desiredStatus) index. */
+function hasEntryFilter(filter: TaskListFilter): boolean {
+  return (
+    filter.family !== undefined ||
+    filter.startedBy !== undefined ||
+    filter.serviceName !== undefined ||
+    filter.launchType !== undefined ||
+    filter.containerInstanceArn !== undefined
+  );
+}
+
+function matches(entry: Entry, filter: TaskListFilter): boolean {
+  const task = entry.task;
+  if (filter.family !== undefined && entry.family !== filter.family) return false;
+  if (filter.startedBy !== undefined && task.startedBy !== filter.startedBy) return false;
+  if (filter.serviceName !== undefined && task.group !== `service:${filter.serviceName}`) return false;
+  if (filter.launchType !== undefined && task.launchType !== filter.launchType) return false;
+  if (filter.containerInstanceArn !== undefined && task.containerInstanceArn !== filter.containerInstanceArn) return false;
+  return true;
+}
+
+/** Index of the first entry in `bucket` (sorted by seq) whose seq is ≥ `seq`. */
+function lowerBound(bucket: readonly Entry[], seq: number): number {
+  let lo = 0;
+  let hi = bucket.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (bucket[mid]!.seq < seq) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+function insertBySeq(bucket: Bucket, entry: Entry): void {
+  const entries = bucket.entries;
+  bucket.pages.clear();
+  // New tasks have the highest seq: the common case is an append.
+  const last = entries[entries.length - 1];
+  if (last === undefined || last.seq < entry.seq) entries.push(entry);
+  else entries.splice(lowerBound(entries, entry.seq), 0, entry);
+}
+
+function removeBySeq(bucket: Bucket, entry: Entry): void {
+  const entries = bucket.entries;
+  bucket.pages.clear();
+  const i = lowerBound(entries, entry.seq);
+  if (entries[i] === entry) entries.splice(i, 1);
+}
+
+function arnPageOf(page: TaskPage): ArnPage {
+  const taskArns = Object.freeze(page.tasks.map((t) => t.taskArn!));
+  return Object.freeze({ taskArns, more: page.more });
 }
 
 function seconds(d: Date | undefined): number | null {
