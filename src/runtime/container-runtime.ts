@@ -33,6 +33,8 @@ export interface ContainerRuntime {
   /** Detaches a (stopped) container so its network can be removed; not attached is not an error. */
   disconnectNetwork(network: string, containerId: string): Promise<void>;
   listNetworks(labels: string[]): Promise<Array<{ id: string; name: string; labels: Record<string, string> }>>;
+  /** undefined when the network does not exist; `containers` are the ids of attached containers. */
+  inspectNetwork(idOrName: string): Promise<NetworkSnapshot | undefined>;
 
   createVolume(spec: VolumeSpec): Promise<void>;
   /** Missing is not an error. */
@@ -93,6 +95,14 @@ export interface ContainerSnapshot {
   networks: Record<string, { ipAddress: string; networkId: string }>;
   /** Published ports, deduplicated over 0.0.0.0/:: (only populated once the container runs). */
   ports: PortBindingSnapshot[];
+}
+
+export interface NetworkSnapshot {
+  id: string;
+  name: string;
+  labels: Record<string, string>;
+  /** Ids of the containers with an endpoint on the network. */
+  containers: string[];
 }
 
 export interface VolumeSpec {

@@ -6,6 +6,7 @@ import type {
   EventSubscription,
   HealthState,
   ImageSnapshot,
+  NetworkSnapshot,
   PortBindingSnapshot,
   PullProgress,
   RuntimeEvent,
@@ -244,6 +245,17 @@ export class DockerRuntime implements ContainerRuntime {
       const nets = await this.docker.listNetworks({ filters: { label: labels }, abortSignal: this.#signal() } as Docker.NetworkListOptions);
       return nets.map((n) => ({ id: n.Id, name: n.Name, labels: n.Labels ?? {} }));
     } catch (err) {
+      throw wrap(err);
+    }
+  }
+
+  async inspectNetwork(idOrName: string): Promise<NetworkSnapshot | undefined> {
+    try {
+      const network = this.docker.getNetwork(idOrName) as unknown as { inspect(opts: object): Promise<Docker.NetworkInspectInfo> };
+      const info = await network.inspect({ abortSignal: this.#signal() });
+      return { id: info.Id, name: info.Name, labels: info.Labels ?? {}, containers: Object.keys(info.Containers ?? {}) };
+    } catch (err) {
+      if (statusOf(err) === 404) return undefined;
       throw wrap(err);
     }
   }

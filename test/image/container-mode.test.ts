@@ -2,6 +2,7 @@
 // volume, and drive it with the AWS CLI v2 like a user. Task containers are siblings on the same daemon
 // and reach the server's agent endpoints at 169.254.170.2 (the server joins ecs-local-network itself).
 // Needs the base image (`bash .ci/base-image.sh` in CI) and local-ecs-api-test/busybox (test/images/build.sh).
+import { POOL_OWNER_LABEL } from "../../src/runtime/engine/task-network-pool.ts";
 import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -96,9 +97,15 @@ async function removeTaskLeftovers(): Promise<void> {
   for (const arn of startedTasks) {
     const ids = await containersByLabel({ [TASK_ARN_LABEL]: arn }).catch(() => []);
     if (ids.length > 0) await run("docker", ["rm", "-f", "-v", ...ids]);
-    // Bridge-mode tasks get a network of their own; the engine names it after the task id.
-    await run("docker", ["network", "rm", `ecs-task-${arn.slice(arn.lastIndexOf("/") + 1)}`]);
   }
+}
+
+/** Task networks the server container's pool left (a stopped server removes its idle ones; this catches the rest). */
+async function removePooledNetworks(): Promise<void> {
+  const r = await run("docker", ["network", "ls", "-q", "--filter", `label=${POOL_OWNER_LABEL}`]);
+  const ids = r.stdout.split("\n").filter(Boolean);
+  // In-use networks are refused by Docker and stay; that is the point.
+  if (ids.length > 0) await run("docker", ["network", "rm", ...ids]);
 }
 
 describe("the local-ecs-api image in container mode", () => {
@@ -110,6 +117,7 @@ describe("the local-ecs-api image in container mode", () => {
   afterAll(async () => {
     await removeTaskLeftovers();
     await server?.remove();
+    await removePooledNetworks();
     const stray = await containersByLabel({ "local-ecs-api-test.image": prefix }).catch(() => []);
     if (stray.length > 0) await run("docker", ["rm", "-f", ...stray]);
     await run("docker", ["volume", "rm", "-f", volume]);

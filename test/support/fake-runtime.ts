@@ -6,6 +6,7 @@ import type {
   EventSubscription,
   HealthState,
   ImageSnapshot,
+  NetworkSnapshot,
   PullProgress,
   RuntimeEvent,
   VolumeSpec,
@@ -52,6 +53,7 @@ export class FakeRuntime implements ContainerRuntime {
   /** Host port handed out for HostPort "" bindings. */
   #nextPort = 49153;
   #nextId = 1;
+  #nextNetworkId = 0;
   #subscribers = new Set<{ labels: string[]; handlers: EventHandlers }>();
   /** When false, events are swallowed (simulates a dropped stream). */
   eventsConnected = true;
@@ -85,7 +87,10 @@ export class FakeRuntime implements ContainerRuntime {
     const id = `${String(this.#nextId++).padStart(4, "0")}${"f".repeat(60)}`;
     const networks: Record<string, string> = {};
     const mode = options.HostConfig?.NetworkMode ?? "bridge";
-    if (!mode.startsWith("container:") && mode !== "host" && mode !== "none") networks[mode] = `172.30.0.${this.#nextId}`;
+    if (!mode.startsWith("container:") && mode !== "host" && mode !== "none") {
+      if (mode !== "bridge" && !this.networks.has(mode)) throw new RuntimeError(`network ${mode} not found`, 404);
+      networks[mode] = `172.30.0.${this.#nextId}`;
+    }
     this.containers.set(id, {
       id,
       name,
@@ -160,20 +165,38 @@ export class FakeRuntime implements ContainerRuntime {
   }
 
   async createNetwork(name: string, labels: Record<string, string>): Promise<string> {
+    await tick();
     this.calls.push(`network-create ${name}`);
     if (this.networks.has(name)) throw new RuntimeError(`network with name ${name} already exists`, 409);
-    const id = `net${this.networks.size}`;
+    const id = `net${this.#nextNetworkId++}`;
     this.networks.set(name, { id, labels });
     return id;
   }
 
   async removeNetwork(idOrName: string): Promise<void> {
-    if (this.networks.delete(idOrName)) this.calls.push(`network-remove ${idOrName}`);
+    await tick();
+    const name = this.#networkName(idOrName);
+    if (name === undefined) return;
+    // Like Docker: a network with running containers on it cannot be removed.
+    if (this.#attached(name).some((c) => c.status === "running")) {
+      throw new RuntimeError(`error while removing network: network ${name} id ${this.networks.get(name)?.id} has active endpoints`, 403);
+    }
+    for (const c of this.#attached(name)) delete c.networks[name];
+    this.networks.delete(name);
+    this.calls.push(`network-remove ${name}`);
+  }
+
+  async inspectNetwork(idOrName: string): Promise<NetworkSnapshot | undefined> {
+    const name = this.#networkName(idOrName);
+    const n = name === undefined ? undefined : this.networks.get(name);
+    if (name === undefined || n === undefined) return undefined;
+    return { id: n.id, name, labels: n.labels, containers: this.#attached(name).map((c) => c.id) };
   }
 
   async connectNetwork(network: string, containerId: string): Promise<void> {
     const c = this.#require(containerId);
     if (!this.networks.has(network)) throw new RuntimeError(`network ${network} not found`, 404);
+    this.calls.push(`network-connect ${network} ${c.labels["com.amazonaws.ecs.container-name"] ?? containerId}`);
     c.networks[network] = "10.99.0.2";
   }
 
@@ -244,6 +267,15 @@ export class FakeRuntime implements ContainerRuntime {
     if (c.status === "running") this.exit(id, 137, options);
     this.containers.delete(id);
     if (options.silent !== true) this.#emit(c, "destroy");
+  }
+
+  #networkName(idOrName: string): string | undefined {
+    if (this.networks.has(idOrName)) return idOrName;
+    return [...this.networks].find(([, n]) => n.id === idOrName)?.[0];
+  }
+
+  #attached(network: string): FakeContainer[] {
+    return [...this.containers.values()].filter((c) => network in c.networks);
   }
 
   #require(id: string): FakeContainer {

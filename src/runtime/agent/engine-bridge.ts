@@ -11,7 +11,6 @@ import type { KeyValuePair, Tag, Task, TaskDefinition } from "../../../generated
 import { parseEcsArn } from "../arns.ts";
 import { systemClock, type Clock } from "../clock.ts";
 import type { Config } from "../config.ts";
-import { TagStore } from "../store/tag-store.ts";
 import type { Logger } from "../logger.ts";
 import type { TaskEngine } from "../engine/task-engine.ts";
 import type { BeforeCreateContext, ContainerCreateExtras, TaskProvisionExtras } from "../engine/engine-types.ts";
@@ -37,7 +36,8 @@ export type BridgeEngine = Pick<TaskEngine, "use" | "get" | "runtimeState">;
 
 export interface AgentBridgeOptions {
   agent: BridgeAgent;
-  endpoint: Pick<AgentEndpoint, "baseUrl" | "listen" | "authorizationToken" | "network" | "env">;
+  /** Without `mode`, containers join the endpoint network as in-container mode needs. */
+  endpoint: Pick<AgentEndpoint, "baseUrl" | "listen" | "authorizationToken" | "network" | "env"> & Partial<Pick<AgentEndpoint, "mode">>;
   engine: BridgeEngine;
   config: Pick<Config, "region" | "dataDir">;
   logger: Logger;
@@ -130,13 +130,16 @@ class EngineBridge implements AgentBridge {
 
   // ---------------------------------------------------------------- engine hooks
 
-  async #beforeProvision(task: Task, td: TaskDefinition): Promise<TaskProvisionExtras> {
+  async #beforeProvision(task: Task, td: TaskDefinition): Promise<TaskProvisionExtras | undefined> {
     const taskArn = task.taskArn ?? "";
     const roles = this.#roles(task, td);
     this.#agent.registry.registerTask({ taskArn, taskRoleArn: roles.taskRoleArn, executionRoleArn: roles.executionRoleArn });
     this.#store.putCredentials(this.#agent.registry.idsForTask(taskArn));
-    // Bridge task containers and the awsvpc pause container join the endpoint network, so 169.254.170.2
-    // answers in every mode (host-mode containers reach it through the host).
+    // Only in-container mode does a container hold 169.254.170.2, on the endpoint network: there, bridge
+    // task containers and the awsvpc pause container must join it. In the host modes the host owns the
+    // address (or the gateway), so containers on any network reach it through their default route, as
+    // host-mode containers always did; joining would only cost a second endpoint per container.
+    if (this.#endpoint.mode !== undefined && this.#endpoint.mode !== "in-container") return undefined;
     return { networks: [this.#endpoint.network.name] };
   }
 

@@ -14,7 +14,7 @@ import type { Arns } from "../arns.ts";
 import { newTaskId } from "../arns.ts";
 import type { Clock } from "../clock.ts";
 import type { Config } from "../config.ts";
-import type { ContainerRuntime, ContainerSnapshot } from "../container-runtime.ts";
+import type { ContainerRuntime, ContainerSnapshot, ImageSnapshot } from "../container-runtime.ts";
 import { RuntimeError } from "../container-runtime.ts";
 import type { Logger } from "../logger.ts";
 import type { TaskCounts, TaskListFilter, TaskStore } from "../store/task-store.ts";
@@ -55,6 +55,7 @@ import {
   namedError,
   taskHealthStatus,
 } from "./task-status.ts";
+import { TaskNetworkPool, type TaskNetworkPoolOptions } from "./task-network-pool.ts";
 
 export type { RunTaskSpec, TaskEngineHooks } from "./engine-types.ts";
 
@@ -73,7 +74,8 @@ export interface PauseSpec {
 export interface TaskEngineOptions {
   runtime: ContainerRuntime;
   store: TaskStore;
-  config: Pick<Config, "externalNetworks" | "stoppedTaskRetentionMs" | "containerCleanupDelayMs" | "region">;
+  /** `dataDir` (optional) names this emulator's pooled networks so a restart can take them back. */
+  config: Pick<Config, "externalNetworks" | "stoppedTaskRetentionMs" | "containerCleanupDelayMs" | "region"> & Partial<Pick<Config, "dataDir">>;
   arns: Arns;
   clock: Clock;
   logger: Logger;
@@ -88,11 +90,23 @@ export interface TaskEngineOptions {
   pause?: PauseSpec;
   /** How often stopped tasks past retention are purged. */
   purgeIntervalMs?: number;
+  /**
+   * Per-task networks (bridge, awsvpc) come from a pool of idle networks and are recycled when a task
+   * stops (see task-network-pool.ts). `false`: one network per task, `ecs-task-<task id>`, created at
+   * provision and removed at stop. The owner defaults to the store's instance id (it lives with DATA_DIR).
+   */
+  networkPool?: (Omit<TaskNetworkPoolOptions, "owner"> & { owner?: string }) | false;
 }
+
+/** The persisted runtime state plus the engine's own bookkeeping of the task network. */
+type EngineState = TaskRuntimeState & {
+  /** The task network went back to the pool or was removed: cleanup must not touch it any more. */
+  networkReleased?: boolean;
+};
 
 interface Working {
   task: Task;
-  state: TaskRuntimeState;
+  state: EngineState;
   /** Container names (or "task:provision"/"task:deprovision"/"task:cleanup") with an operation in flight. */
   ops: Set<string>;
   deadlineTimer?: NodeJS.Timeout | undefined;
@@ -131,6 +145,7 @@ export class TaskEngine {
   #closed = false;
   #reconciling: Promise<void> | undefined;
   #reconcileAgain = false;
+  #pool: TaskNetworkPool | undefined;
 
   constructor(options: TaskEngineOptions) {
     this.#runtime = options.runtime;
@@ -143,6 +158,10 @@ export class TaskEngine {
     this.#defaultStopTimeoutSec = options.defaultStopTimeoutSec ?? 30;
     this.#pause = options.pause;
     this.#purgeIntervalMs = options.purgeIntervalMs ?? 60_000;
+    if (options.networkPool !== false) {
+      const { owner, ...rest } = options.networkPool ?? {};
+      this.#pool = new TaskNetworkPool(this.#runtime, this.#logger, { ...rest, owner: owner ?? options.store.instanceId() });
+    }
   }
 
   /** Registers hooks (e.g. the agent endpoints); returns an unregister function. */
@@ -169,6 +188,14 @@ export class TaskEngine {
       w.fingerprint = fingerprintOf(w.task);
       this.#work.set(task.taskArn, w);
       if (task.lastStatus === "STOPPED") this.#scheduleCleanup(w);
+    }
+    if (this.#pool !== undefined) {
+      // In the background (a server without Docker must still start), so tasks may start meanwhile.
+      const inUse = (name: string): boolean => {
+        for (const w of this.#work.values()) if (w.state.networkName === name && w.state.networkReleased !== true) return true;
+        return false;
+      };
+      void this.#pool.adopt(inUse).catch((err: unknown) => this.#logger.warn("task-network-adopt-failed", { error: err }));
     }
     // Resolves after the first reconcile, or at the first error so a server without Docker still
     // starts (the subscription keeps retrying and reconciles once it connects).
@@ -202,6 +229,7 @@ export class TaskEngine {
       if (w.cleanupTimer !== undefined) clearTimeout(w.cleanupTimer);
     }
     await this.#reconciling;
+    await this.#pool?.close();
   }
 
   // ---------------------------------------------------------------- read path
@@ -349,7 +377,8 @@ export class TaskEngine {
         health: "UNKNOWN",
       })),
     };
-    if (networkMode === "bridge" || networkMode === "awsvpc") state.networkName = `ecs-task-${taskId}`;
+    // With the pool, provisioning picks the network.
+    if ((networkMode === "bridge" || networkMode === "awsvpc") && this.#pool === undefined) state.networkName = `ecs-task-${taskId}`;
     if (networkMode === "awsvpc") {
       const attachmentId = randomUUID();
       const mac = macAddress();
@@ -497,6 +526,8 @@ export class TaskEngine {
       if (next === "RUNNING") {
         state.reachedRunning = true;
         task.startedAt ??= this.#clock.now();
+        // Now, not at acquire: creating spares must not slow down this task's own start.
+        if (state.networkName !== undefined) void this.#pool?.replenish(clusterNameOfArn(task.clusterArn ?? ""));
       }
       if (next === "STOPPED") task.stoppedAt = this.#clock.now();
       this.#commit(w);
@@ -592,23 +623,10 @@ export class TaskEngine {
       }
       state.extraNetworks = unique([...this.#config.externalNetworks, ...(extras.networks ?? [])]);
 
-      for (const v of state.volumes) {
-        if (v.ensure === "create" || v.ensure === "create-if-missing") {
-          if (v.ensure === "create-if-missing" && (await this.#runtime.volumeExists(v.name))) continue;
-          await this.#runtime
-            .createVolume({ name: v.name, driver: v.driver, driverOpts: v.driverOpts, labels: v.labels })
-            .catch((err: unknown) => {
-              throw new Error(namedError("CannotCreateVolumeError", messageOf(err)));
-            });
-        } else if (!(await this.#runtime.volumeExists(v.name))) {
-          throw new Error(`CannotCreateVolumeError: volume '${v.name}' does not exist and autoprovision is set to false`);
-        }
-      }
-
-      if (state.networkName !== undefined) {
-        await this.#runtime.removeNetwork(state.networkName);
-        await this.#runtime.createNetwork(state.networkName, labels);
-      }
+      // Volumes and the network are independent; settle both so a failure of one never leaves the
+      // other in flight once provisioning is over.
+      const settled = await Promise.allSettled([this.#provisionVolumes(w), this.#provisionNetwork(w, labels)]);
+      for (const r of settled) if (r.status === "rejected") throw r.reason;
 
       if (state.networkMode === "awsvpc" && state.pause !== undefined) {
         await this.#startPause(w, extras, labels);
@@ -622,6 +640,39 @@ export class TaskEngine {
     state.provisioned = true;
     const eni = task.attachments?.find((a) => a.type === "ElasticNetworkInterface");
     if (eni !== undefined) eni.status = "ATTACHED";
+  }
+
+  async #provisionVolumes(w: Working): Promise<void> {
+    for (const v of w.state.volumes) {
+      if (v.ensure === "create" || v.ensure === "create-if-missing") {
+        if (v.ensure === "create-if-missing" && (await this.#runtime.volumeExists(v.name))) continue;
+        await this.#runtime
+          .createVolume({ name: v.name, driver: v.driver, driverOpts: v.driverOpts, labels: v.labels })
+          .catch((err: unknown) => {
+            throw new Error(namedError("CannotCreateVolumeError", messageOf(err)));
+          });
+      } else if (!(await this.#runtime.volumeExists(v.name))) {
+        throw new Error(`CannotCreateVolumeError: volume '${v.name}' does not exist and autoprovision is set to false`);
+      }
+    }
+  }
+
+  async #provisionNetwork(w: Working, labels: Record<string, string>): Promise<void> {
+    const { state } = w;
+    if (state.networkMode !== "bridge" && state.networkMode !== "awsvpc") return;
+    if (this.#pool === undefined) {
+      if (state.networkName === undefined) return;
+      await this.#runtime.removeNetwork(state.networkName);
+      await this.#runtime.createNetwork(state.networkName, labels);
+      return;
+    }
+    const cluster = clusterNameOfArn(w.task.clusterArn ?? "");
+    // A retry after a restart: the network taken last time holds no container yet; hand it back first.
+    if (state.networkName !== undefined) await this.#pool.release(cluster, state.networkName).catch(() => {});
+    state.networkName = await this.#pool.acquire(cluster);
+    state.networkReleased = false;
+    // Persist at once, so a restart knows the network is this task's.
+    this.#commit(w);
   }
 
   async #startPause(w: Working, extras: TaskProvisionExtras, labels: Record<string, string>): Promise<void> {
@@ -708,8 +759,11 @@ export class TaskEngine {
 
     task.pullStartedAt ??= this.#clock.now();
     this.#commit(w);
+    // One inspect answers both "is it here?" and the digest/env; only a missing image costs a pull.
+    let img: ImageSnapshot | undefined;
     try {
-      await this.#ensureImage(image);
+      img = await this.#runtime.inspectImage(image);
+      if (img === undefined) await this.#ensureImage(image);
     } catch (err) {
       if (this.#closed) return;
       task.pullStoppedAt = this.#clock.now();
@@ -736,7 +790,7 @@ export class TaskEngine {
         });
         if (more !== undefined) mergeExtras(extras, more);
       }
-      const img = await this.#runtime.inspectImage(image);
+      img ??= await this.#runtime.inspectImage(image);
       if (img !== undefined) {
         const digest = img.repoDigests[0]?.split("@")[1];
         c.imageDigest = digest ?? img.id;
@@ -795,7 +849,7 @@ export class TaskEngine {
     if (state.networkMode === "bridge") {
       const nets = unique([...state.extraNetworks, ...(extras.networks ?? [])]);
       try {
-        for (const net of nets) await this.#runtime.connectNetwork(net, id, [c.name]);
+        await Promise.all(nets.map((net) => this.#runtime.connectNetwork(net, id, [c.name])));
       } catch (err) {
         if (this.#closed) return;
         this.#failContainer(w, c, namedError("CannotCreateContainerError", messageOf(err)));
@@ -895,13 +949,15 @@ export class TaskEngine {
         await this.#runtime.killContainer(state.pause.runtimeId);
         await this.#runtime.removeContainer(state.pause.runtimeId, { force: true });
       }
-      if (state.networkName !== undefined) {
+      const network = state.networkName;
+      if (network !== undefined && state.networkReleased !== true) {
         // Stopped containers stay (for `docker logs`) until cleanup, but must not pin the network: a
-        // Docker host only has room for a limited number of bridge networks.
-        for (const c of state.containers) {
-          if (c.runtimeId !== undefined) await this.#runtime.disconnectNetwork(state.networkName, c.runtimeId);
-        }
-        await this.#runtime.removeNetwork(state.networkName);
+        // Docker host only has room for a limited number of bridge networks, and a recycled network
+        // must hold nothing of this task.
+        await Promise.all(state.containers.map((c) => (c.runtimeId === undefined ? undefined : this.#runtime.disconnectNetwork(network, c.runtimeId))));
+        if (this.#pool !== undefined) await this.#pool.release(clusterNameOfArn(w.task.clusterArn ?? ""), network);
+        else await this.#runtime.removeNetwork(network);
+        state.networkReleased = true;
       }
     } catch (err) {
       this.#logger.warn("task-deprovision-failed", { taskArn: w.task.taskArn, error: err });
@@ -934,7 +990,8 @@ export class TaskEngine {
       });
     }
     if (state.pause?.runtimeId !== undefined) await this.#runtime.removeContainer(state.pause.runtimeId, { force: true }).catch(() => {});
-    if (state.networkName !== undefined) await this.#runtime.removeNetwork(state.networkName).catch(() => {});
+    // A released network may already serve another task.
+    if (state.networkName !== undefined && state.networkReleased !== true) await this.#runtime.removeNetwork(state.networkName).catch(() => {});
     for (const v of state.volumes) {
       if (v.scope === "task") await this.#runtime.removeVolume(v.name).catch(() => {});
     }

@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import type { DatabaseSync, StatementSync } from "node:sqlite";
 import type { Task } from "../../../generated/shapes.ts";
 import { deserializeTask, serializeTask } from "../../../generated/serde.ts";
@@ -122,6 +123,7 @@ export class TaskStore {
         created_at REAL NOT NULL,
         PRIMARY KEY (cluster_arn, client_token)
       );
+      CREATE TABLE IF NOT EXISTS engine_instance (id TEXT NOT NULL);
     `);
     this.#upsert = db.prepare(`
       INSERT INTO tasks (task_arn, cluster_arn, family, started_by, grp, desired_status, last_status, launch_type,
@@ -132,6 +134,18 @@ export class TaskStore {
         stopped_at = excluded.stopped_at, doc = excluded.doc, runtime = excluded.runtime`);
     this.#delete = db.prepare("DELETE FROM tasks WHERE task_arn = ?");
     this.#load();
+  }
+
+  /**
+   * A random id that lives as long as this database, so a restarted emulator (even in a new container
+   * with the same DATA_DIR volume) recognises what it left on a shared Docker daemon.
+   */
+  instanceId(): string {
+    const row = this.#db.prepare("SELECT id FROM engine_instance LIMIT 1").get() as { id: string } | undefined;
+    if (row !== undefined) return row.id;
+    const id = randomBytes(8).toString("hex");
+    this.#db.prepare("INSERT INTO engine_instance (id) VALUES (?)").run(id);
+    return id;
   }
 
   #load(): void {

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { ContainerDefinition, Task, TaskDefinition } from "../../../generated/shapes.ts";
 import { connectAgentToEngine, type AgentBridge, type BridgeAgent } from "../../../src/runtime/agent/engine-bridge.ts";
 import { CredentialsRegistry } from "../../../src/runtime/agent/credentials-registry.ts";
-import { containerEnv, type ContainerEnvInput } from "../../../src/runtime/agent/endpoint-network.ts";
+import { containerEnv, type ContainerEnvInput, type EndpointMode } from "../../../src/runtime/agent/endpoint-network.ts";
 import { buildContainerResponse, buildTaskResponse } from "../../../src/runtime/agent/metadata.ts";
 import { SecretResolutionError, type ContainerSecretsSource, type SecretContext } from "../../../src/runtime/agent/secrets.ts";
 import type { ShipContainerLogsInput } from "../../../src/runtime/agent/awslogs.ts";
@@ -45,7 +45,7 @@ afterEach(async () => {
 
 /** Secrets as a map valueFrom → value; a valueFrom that is absent fails like the real resolver. */
 function setup(
-  options: { db?: DatabaseSync; fake?: FakeRuntime; baseUrl?: string; token?: string; secrets?: Record<string, string>; retentionMs?: number } = {},
+  options: { db?: DatabaseSync; fake?: FakeRuntime; baseUrl?: string; token?: string; secrets?: Record<string, string>; retentionMs?: number; mode?: EndpointMode } = {},
 ): Harness {
   const fake = options.fake ?? new FakeRuntime();
   fake.images.add(IMAGE);
@@ -102,6 +102,7 @@ function setup(
       authorizationToken: token,
       network: { id: "endpoint-net", name: NETWORK, created: false, bridgeName: "br-x", gateway: "169.254.170.1" },
       env: (input: ContainerEnvInput) => containerEnv(input, { baseUrl, token }),
+      ...(options.mode === undefined ? {} : { mode: options.mode }),
     },
     engine,
     config: { region: "us-east-1", dataDir: ":memory:" },
@@ -168,6 +169,21 @@ describe("agent bridge over the task engine", () => {
 
     expect(Object.keys(h.fake.find("app", task.taskArn)!.networks)).toContain(NETWORK);
     expect(h.secretCalls[0]?.ctx).toEqual({ taskArn: task.taskArn, executionRoleArn: EXEC_ROLE, region: "us-east-1" });
+  });
+
+  it("joins the endpoint network only in in-container mode: in the host modes the host answers 169.254.170.2", async () => {
+    for (const mode of ["in-container", "host-link-local", "host-link-local-port", "host-gateway"] as const) {
+      const h = setup({ mode });
+      const bridged = await start(h, [IDLE], { taskRoleArn: TASK_ROLE });
+      const vpc = await start(h, [IDLE], { networkMode: "awsvpc" }, { networkConfiguration: { awsvpcConfiguration: { subnets: ["subnet-1"] } } });
+      const pauseId = h.engine.runtimeState(vpc.taskArn!)!.pause!.runtimeId!;
+      const joined = mode === "in-container";
+      expect(Object.keys(h.fake.find("app", bridged.taskArn)!.networks).includes(NETWORK), mode).toBe(joined);
+      expect(Object.keys(h.fake.containers.get(pauseId)!.networks).includes(NETWORK), mode).toBe(joined);
+      expect(h.fake.calls.some((c) => c.startsWith(`network-connect ${NETWORK}`)), mode).toBe(joined);
+      // Credentials are registered whatever the mode.
+      expect(envOf(h, bridged, "app")["AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"]).toMatch(/^\/v2\/credentials\//);
+    }
   });
 
   it("gives no credentials URI without a task role, and takes the role from the RunTask override", async () => {

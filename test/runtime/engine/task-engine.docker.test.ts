@@ -7,6 +7,7 @@ import type { ContainerDefinition, Task } from "../../../generated/shapes.ts";
 import { openDatabase } from "../../../src/runtime/database.ts";
 import { DockerRuntime } from "../../../src/runtime/docker-runtime.ts";
 import type { TaskEngine } from "../../../src/runtime/engine/task-engine.ts";
+import { containerLogs } from "../../support/docker.ts";
 import { arns, container, isStatus, makeEngine, spec, taskDefinition } from "./engine-fixture.ts";
 
 const IMAGE = "local-ecs-api-test/busybox:latest";
@@ -205,5 +206,46 @@ describe("TaskEngine on Docker: restart", () => {
     const down = await second.waitFor(task.taskArn!, isStatus("STOPPED"), T);
     expect(container(down, "app").exitCode).toBe(7);
     expect(down.stopCode).toBe("EssentialContainerExited");
+  });
+});
+
+describe("TaskEngine on Docker: pooled task networks", () => {
+  it("a recycled network carries nothing of its previous task, and tasks never resolve each other's names", async () => {
+    // No spares: the only idle network a task can get is the one the stopped task gave back.
+    const made = makeEngine(runtime, { db: openDatabase(":memory:"), extra: { networkPool: { owner: `pooltest-${process.pid}`, spare: 0, maxIdlePerCluster: 1 } } });
+    const e = made.engine;
+    engines.push(e);
+    await e.start();
+    const a = run([{ name: "alpha", image: IMAGE, stopTimeout: 1, command: IDLE }], {}, e);
+    const c = run([{ name: "gamma", image: IMAGE, stopTimeout: 1, command: IDLE }], {}, e);
+    await e.waitFor(a.taskArn!, isStatus("RUNNING"), T);
+    await e.waitFor(c.taskArn!, isStatus("RUNNING"), T);
+    const netA = e.runtimeState(a.taskArn!)!.networkName!;
+    expect(netA).toMatch(/^ecs-task-net-/);
+    expect(e.runtimeState(c.taskArn!)!.networkName).not.toBe(netA);
+    e.stopTask(a.taskArn!);
+    await e.waitFor(a.taskArn!, isStatus("STOPPED"), T);
+    // Back in the pool, empty, and still labelled with the cluster.
+    const info = await runtime.inspectNetwork(netA);
+    expect(info).toMatchObject({ containers: [], labels: { "com.amazonaws.ecs.cluster": CLUSTER } });
+
+    const probe = ["sh", "-c", 'for n in alpha gamma sib; do if nslookup "$n" >/dev/null 2>&1; then echo "resolve $n ok"; else echo "resolve $n failed"; fi; done'];
+    const b = run(
+      [
+        { name: "sib", image: IMAGE, stopTimeout: 1, command: IDLE },
+        { name: "probe", image: IMAGE, essential: false, command: probe, dependsOn: [{ containerName: "sib", condition: "START" }] },
+      ],
+      {},
+      e,
+    );
+    const probed = await e.waitFor(b.taskArn!, (t) => container(t, "probe").lastStatus === "STOPPED", T);
+    expect(e.runtimeState(b.taskArn!)!.networkName).toBe(netA);
+    expect(container(probed, "probe").exitCode).toBe(0);
+    const logs = (await containerLogs(container(probed, "probe").runtimeId!)).trim().split("\n");
+    expect(logs).toEqual(["resolve alpha failed", "resolve gamma failed", "resolve sib ok"]);
+
+    for (const t of [b, c]) e.stopTask(t.taskArn!);
+    await e.waitFor(b.taskArn!, isStatus("STOPPED"), T);
+    await e.waitFor(c.taskArn!, isStatus("STOPPED"), T);
   });
 });

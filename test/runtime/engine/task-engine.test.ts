@@ -44,7 +44,9 @@ describe("TaskEngine (fake runtime)", () => {
     const c = fake.find("app", task.taskArn)!;
     expect(container(up, "app")).toMatchObject({ lastStatus: "RUNNING", runtimeId: c.id, imageDigest: expect.stringMatching(/^sha256:/) });
     expect(c.labels["local-ecs-api.managed"]).toBe("true");
-    expect(c.options.HostConfig?.NetworkMode).toBe(`ecs-task-${task.taskArn!.split("/").pop()}`);
+    const network = c.options.HostConfig?.NetworkMode ?? "";
+    expect(network).toMatch(/^ecs-task-net-[0-9a-f]{12}$/);
+    expect(fake.networks.get(network)?.labels).toMatchObject({ "com.amazonaws.ecs.cluster": "default", "local-ecs-api.managed": "true" });
 
     fake.exit(c.id, 3);
     const down = await engine.waitFor(task.taskArn!, isStatus("STOPPED"), T);
@@ -55,7 +57,21 @@ describe("TaskEngine (fake runtime)", () => {
     expect(down.stoppedAt).toBeInstanceOf(Date);
     expect(down.version).toBeGreaterThan(up.version!);
     expect(seen).toEqual(["PENDING", "RUNNING", "STOPPING", "STOPPED"]);
+    // The network went back to the pool with nothing of the task left on it.
+    expect(fake.networks.has(network)).toBe(true);
+    expect(await fake.inspectNetwork(network)).toMatchObject({ containers: [] });
+  });
+
+  it("without the network pool: one ecs-task-<id> network per task, removed when it stops", async () => {
+    const { fake, engine } = await setup({ extra: { networkPool: false } });
+    const task = engine.runTask(spec(taskDefinition([{ name: "app", image: IMAGE }])));
+    await engine.waitFor(task.taskArn!, isStatus("RUNNING"), T);
+    const c = fake.find("app", task.taskArn)!;
+    expect(c.options.HostConfig?.NetworkMode).toBe(`ecs-task-${task.taskArn!.split("/").pop()}`);
+    fake.exit(c.id, 0);
+    await engine.waitFor(task.taskArn!, isStatus("STOPPED"), T);
     expect(fake.networks.size).toBe(0);
+    expect(fake.calls.filter((x) => x.startsWith("network-"))).toEqual([`network-create ecs-task-${task.taskArn!.split("/").pop()}`, `network-remove ecs-task-${task.taskArn!.split("/").pop()}`]);
   });
 
   it("a non-essential exit changes nothing; an essential exit stops the others", async () => {
