@@ -1,6 +1,7 @@
 // The agent endpoints end to end: the whole server in-process on real Docker, moto_server as AWS, and
 // task containers that read their metadata, credentials, secrets and logs exactly as a workload would
 // (from the env vars the agent injected).
+import { eventually } from "../support/eventually.ts";
 import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -96,19 +97,8 @@ async function describe1(arn: string): Promise<Task> {
   return task;
 }
 
-async function until<V>(what: string, check: () => Promise<V | undefined>, timeoutMs = T): Promise<V> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await check();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last === undefined ? "" : `: ${String(last)}`}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
+function until<V>(what: string, check: () => Promise<V | undefined>, timeoutMs = T): Promise<V> {
+  return eventually(what, check, timeoutMs, 200);
 }
 
 const waitStatus = (arn: string, status: string): Promise<Task> =>

@@ -1,3 +1,4 @@
+import { eventually } from "../support/eventually.ts";
 import { afterAll, describe, expect, it } from "vitest";
 import { startChildServer, removeDataDir, tempDataDir, type ChildServer } from "./support/child-server.ts";
 
@@ -40,7 +41,7 @@ describe("store integrity", () => {
     };
     const workers = Array.from({ length: 16 }, (_, w) => worker(w));
     // Kill mid-burst, once a good number of writes have been acknowledged.
-    while (acked.size < 500) await new Promise((r) => setTimeout(r, 5));
+    await eventually("500 acknowledged writes", () => (acked.size >= 500 ? true : undefined), 60_000, 5);
     const kill = server.kill("SIGKILL"); // the signal is sent synchronously; writes still in flight fail
     killed = true;
     await kill;
