@@ -46,7 +46,10 @@ function collect<T>(validate: (value: T, path: string, issues: ValidationIssue[]
   validate(value, "", issues);
   return issues;
 }
+`;
 
+// Only for operations without an input or output shape (none in the ECS model today).
+const EMPTY_HELPERS = `
 function noIssues(): ValidationIssue[] {
   return [];
 }
@@ -63,19 +66,22 @@ function serializeEmpty(): unknown {
 }
 `;
 
-export function routerRuntime(): string {
-  return RUNTIME.trim();
+export function routerRuntime(router: RouterOutput): string {
+  return router.needsEmptyHelpers ? `${RUNTIME.trim()}\n\n${EMPTY_HELPERS.trim()}` : RUNTIME.trim();
 }
 
 export interface RouterOutput {
   statements: StatementStructures[];
   serdeImports: string[];
   validatorImports: string[];
+  /** Whether some operation lacks an input or output shape and needs the empty-shape helpers. */
+  needsEmptyHelpers: boolean;
 }
 
 export function emitRouter(model: CodegenModel): RouterOutput {
   const serdeImports = new Set<string>();
   const validatorImports = new Set<string>();
+  let needsEmptyHelpers = false;
   const specs = model.operations.map((op) => {
     const fields: string[] = [
       `name: ${JSON.stringify(op.name)}`,
@@ -99,6 +105,7 @@ export function emitRouter(model: CodegenModel): RouterOutput {
         `serializeInput: serialize${name}`,
       );
     } else {
+      needsEmptyHelpers = true;
       fields.push("deserializeInput: expectEmpty", "validateInput: noIssues", "serializeInput: serializeEmpty");
     }
     if (op.output !== undefined) {
@@ -111,6 +118,7 @@ export function emitRouter(model: CodegenModel): RouterOutput {
         `validateOutput: (output) => collect(validate${name}, output)`,
       );
     } else {
+      needsEmptyHelpers = true;
       fields.push("serializeOutput: serializeEmpty", "deserializeOutput: expectEmpty", "validateOutput: noIssues");
     }
     return `${op.name}: {\n${fields.map((f) => `  ${f},`).join("\n")}\n}`;
@@ -183,6 +191,7 @@ export function emitRouter(model: CodegenModel): RouterOutput {
     statements,
     serdeImports: [...serdeImports].sort(compare),
     validatorImports: [...validatorImports].sort(compare),
+    needsEmptyHelpers,
   };
 }
 

@@ -74,13 +74,13 @@ export function generate(model: CodegenModel): GeneratedFiles {
   write(
     "router.ts",
     [
-      ...importOf("./errors.ts", ["SerializationException"]),
+      ...importOf("./errors.ts", router.needsEmptyHelpers ? ["SerializationException"] : []),
       ...importOf("./operations.ts", ["EcsOperations", "OperationName", "OperationTypes"], true),
       ...importOf("./serde.ts", router.serdeImports),
       ...importOf("./validators.ts", router.validatorImports),
       ...importOf("./validators.ts", ["ValidationIssue"], true),
     ],
-    routerRuntime(),
+    routerRuntime(router),
     router.statements,
   );
 
