@@ -131,6 +131,9 @@ describe("tasks end to end (real Docker, real clients)", () => {
     expect(task.stoppedReason).toBe("Essential container in task exited");
     expect(task.containers?.[0]?.exitCode).toBe(7);
     expect(task.stoppedAt).toBeInstanceOf(Date);
+    // Even when the container exits before its start is observed, the task did start.
+    expect(task.startedAt).toBeInstanceOf(Date);
+    expect(task.startedAt!.getTime()).toBeLessThanOrEqual(task.stoppedAt!.getTime());
     expect(await containerLogs(await taskContainerId(arn, "main"))).toContain("overridden");
   });
 

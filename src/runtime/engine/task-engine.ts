@@ -529,7 +529,15 @@ export class TaskEngine {
         // Now, not at acquire: creating spares must not slow down this task's own start.
         if (state.networkName !== undefined) void this.#pool?.replenish(clusterNameOfArn(task.clusterArn ?? ""));
       }
-      if (next === "STOPPED") task.stoppedAt = this.#clock.now();
+      if (next === "STOPPED") {
+        task.stoppedAt = this.#clock.now();
+        // A container can exit before its start is even observed; the task still ran, as ECS would
+        // report it: started when the last of its containers started.
+        const started = state.containers.flatMap((c) => (c.startedAt === undefined ? [] : [c.startedAt]));
+        if (task.startedAt === undefined && started.length > 0 && !state.containers.some((c) => c.failedToStart === true)) {
+          task.startedAt = new Date(Math.max(...started));
+        }
+      }
       this.#commit(w);
     }
     this.#commit(w);
