@@ -92,7 +92,7 @@ export async function createServer(options: ServerOptions = {}): Promise<LocalEc
     const engine = new TaskEngine({ runtime, store: new TaskStore(db), config, arns, clock, logger: logger.child({ component: "engine" }) });
     engine.use(composeWriterHooks({ composeDest: config.composeDest, externalNetworks: config.externalNetworks, logger }));
     let bridge: AgentBridge | undefined;
-    const agent = createAgent({ config, docker: runtime.docker, logger, clock, resolveEndpoint: (id) => bridge?.resolveEndpoint(id) });
+    const agent = createAgent({ config, docker: runtime.docker, logger, clock, db, resolveEndpoint: (id) => bridge?.resolveEndpoint(id) });
     const endpoint = await agent.start();
     logger.info("agent.endpoint", { mode: endpoint.mode, baseUrl: endpoint.baseUrl, network: endpoint.network.name, credentials: agent.describe() });
     bridge = connectAgentToEngine({ agent, endpoint, engine, config, logger, db, tags: stores.tags });

@@ -393,4 +393,81 @@ describe("agent endpoints end to end (real Docker, moto, real SDK)", () => {
     expect(creds.RoleArn).toBe("arn:aws:iam::123456789012:role/e2e-restart");
     expect((await describe1(arn)).lastStatus).toBe("RUNNING");
   });
+
+  it("after a server restart, task protection set through the API and through $ECS_AGENT_URI still holds", async () => {
+    const viaApi = await runTask([{ name: "app", image: TEST_IMAGE, memory: 32, command: IDLE }]);
+    const viaAgent = await runTask([{ name: "app", image: TEST_IMAGE, memory: 32, command: IDLE }]);
+    await waitStatus(viaApi, "RUNNING");
+    await waitStatus(viaAgent, "RUNNING");
+    const apiSet = await current.ecs.send(new UpdateTaskProtectionCommand({ cluster: CLUSTER, tasks: [viaApi], protectionEnabled: true, expiresInMinutes: 30 }));
+    const apiExpiration = apiSet.protectedTasks?.[0]?.expirationDate;
+    expect(apiExpiration).toBeInstanceOf(Date);
+    const agentUri = (await containerEnv(viaAgent, "app"))["ECS_AGENT_URI"]!;
+    const put = await fetch(`${agentUri}/task-protection/v1/state`, {
+      method: "PUT",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ ProtectionEnabled: true, ExpiresInMinutes: 45 }),
+      signal: AbortSignal.timeout(5000),
+    });
+    expect(put.status).toBe(200);
+    const agentExpiration = new Date(((await put.json()) as { protection: { ExpirationDate: string } }).protection.ExpirationDate);
+
+    await stopServer(current);
+    current = await startServer();
+
+    const after = await current.ecs.send(new GetTaskProtectionCommand({ cluster: CLUSTER, tasks: [viaApi, viaAgent] }));
+    expect(after.failures).toEqual([]);
+    expect(after.protectedTasks).toEqual([
+      { taskArn: viaApi, protectionEnabled: true, expirationDate: apiExpiration },
+      { taskArn: viaAgent, protectionEnabled: true, expirationDate: agentExpiration },
+    ]);
+    // The re-adopted task sees the same through its agent endpoint.
+    const apiUri = (await containerEnv(viaApi, "app"))["ECS_AGENT_URI"]!;
+    const seen = await until("the agent endpoint after restart", async () => {
+      const r = await getJson(`${apiUri}/task-protection/v1/state`).catch(() => undefined);
+      return r?.status === 200 ? r.body : undefined;
+    });
+    expect(seen.protection).toMatchObject({ ProtectionEnabled: true, TaskArn: viaApi });
+    expect(new Date(seen.protection.ExpirationDate).getTime()).toBe(apiExpiration!.getTime());
+  });
+
+  it("awslogs resumes after a server restart: every line reaches CloudWatch Logs exactly once, in order", async () => {
+    const group = `/e2e/${SUFFIX}/resume`;
+    const LINES = 40;
+    const arn = await runTask([
+      {
+        name: "app",
+        image: TEST_IMAGE,
+        memory: 32,
+        logConfiguration: { logDriver: "awslogs", options: { "awslogs-group": group, "awslogs-region": "us-east-1", "awslogs-stream-prefix": "e2e", "awslogs-create-group": "true" } },
+        // One line per 200 ms, then idle, so the container is still running when the server comes back.
+        command: ["sh", "-c", `trap 'exit 0' TERM; for i in $(seq 1 ${LINES}); do echo tick-$i; sleep 0.2; done; while true; do sleep 1 & wait $!; done`],
+      },
+    ]);
+    await waitStatus(arn, "RUNNING");
+    const stream = `e2e/app/${arn.slice(arn.lastIndexOf("/") + 1)}`;
+    const logs = new CloudWatchLogsClient({ endpoint: moto.endpoint, region: "us-east-1", credentials: moto.credentials });
+    const shipped = async (): Promise<string[]> => {
+      const out = await logs.send(new GetLogEventsCommand({ logGroupName: group, logStreamName: stream, startFromHead: true }));
+      return (out.events ?? []).map((e) => e.message ?? "");
+    };
+    try {
+      await until("the first lines in CloudWatch Logs", async () => ((await shipped().catch(() => [])).length >= 5 ? true : undefined));
+      await stopServer(current);
+      const atStop = (await printed(arn, "app", "tick-")).length;
+      expect(atStop).toBeLessThan(LINES);
+      // Lines printed while no server runs must arrive too.
+      await until("lines printed while the server is down", async () => ((await printed(arn, "app", "tick-")).length >= atStop + 3 ? true : undefined));
+      current = await startServer();
+
+      const messages = await until("every line in CloudWatch Logs", async () => {
+        const m = await shipped();
+        return m.length >= LINES ? m : undefined;
+      });
+      expect(messages).toEqual(Array.from({ length: LINES }, (_, i) => `tick-${i + 1}`));
+      expect((await describe1(arn)).lastStatus).toBe("RUNNING");
+    } finally {
+      logs.destroy();
+    }
+  });
 });

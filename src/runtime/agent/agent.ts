@@ -1,6 +1,7 @@
 // Wires the agent-side pieces together so the task engine needs a handful of calls: start the endpoint,
 // register a task's credentials, resolve its secrets, inject env, ship awslogs, and forget the task.
 import type Docker from "dockerode";
+import type { DatabaseSync } from "node:sqlite";
 import type { Config } from "../config.ts";
 import type { Clock } from "../clock.ts";
 import type { Logger } from "../logger.ts";
@@ -11,7 +12,7 @@ import { CredentialsRegistry } from "./credentials-registry.ts";
 import { startAgentEndpoint, type AgentEndpoint, type StartAgentEndpointOptions } from "./endpoint-network.ts";
 import { RoleCredentialsProvider } from "./role-credentials.ts";
 import { SecretsResolver } from "./secrets.ts";
-import { MemoryTaskProtectionStore, type TaskProtectionStore } from "./task-protection-store.ts";
+import { MemoryTaskProtectionStore, SqliteTaskProtectionStore, type TaskProtectionStore } from "./task-protection-store.ts";
 
 export interface AgentOptions {
   config: Config;
@@ -22,6 +23,8 @@ export interface AgentOptions {
   /** Docker stats for TMDS; default: one non-streaming `GET /containers/{id}/stats`. */
   stats?: (dockerId: string) => Promise<Record<string, unknown> | null>;
   protection?: TaskProtectionStore;
+  /** The server's database: task protection is kept there (survives restarts) unless `protection` is given. */
+  db?: DatabaseSync;
   clock?: Clock;
 }
 
@@ -51,7 +54,9 @@ export function createAgent(options: AgentOptions): Agent {
     onRegister: (b) => credentials.prefetch(b.roleArn, b.taskArn),
     onUnregisterTask: (taskArn) => credentials.forgetTask(taskArn),
   });
-  const protection = options.protection ?? new MemoryTaskProtectionStore(options.clock);
+  const protection =
+    options.protection ??
+    (options.db === undefined ? new MemoryTaskProtectionStore(options.clock) : new SqliteTaskProtectionStore(options.db, options.clock));
   const stats =
     options.stats ??
     (async (dockerId: string) => (await docker.getContainer(dockerId).stats({ stream: false })) as unknown as Record<string, unknown>);

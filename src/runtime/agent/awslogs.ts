@@ -3,6 +3,11 @@
 // (json-file) and calls `start` once the container has started; we follow `docker logs` with timestamps and
 // send batches in order. Shipping never blocks or fails the task: errors back off, and an unreachable
 // CloudWatch Logs is logged once per container, not per line.
+//
+// Nothing is lost or sent twice across a server restart: after each accepted batch the caller is told the
+// newest event sent (`onSent`, a `LogCursor` it persists), and shipping started again with `after` asks
+// Docker for the logs `since` that instant and drops every line at or before it. Docker's timestamps have
+// nanosecond precision, so the cursor is exact.
 import { CreateLogGroupCommand, CreateLogStreamCommand, PutLogEventsCommand, type InputLogEvent } from "@aws-sdk/client-cloudwatch-logs";
 import type Docker from "dockerode";
 import type { Readable } from "node:stream";
@@ -19,7 +24,28 @@ export interface ShipContainerLogsInput {
   executionRoleArn?: string | undefined;
   /** logConfiguration.options (with secretOptions already resolved and merged). */
   logOptions: Readonly<Record<string, string>>;
+  /** Resume: ship only what the container printed after this event (from an earlier `onSent`). */
+  after?: LogCursor | undefined;
+  /** Called after every batch CloudWatch Logs accepted, with the newest event sent so far. */
+  onSent?: ((cursor: LogCursor) => void) | undefined;
 }
+
+/** A position in a container's Docker log: one event of one line. Ordered by (timestamp, nanos, part). */
+export interface LogCursor {
+  /** The line's Docker timestamp, epoch ms. */
+  timestamp: number;
+  /** The sub-millisecond rest of that timestamp in nanoseconds (0..999,999). */
+  nanos: number;
+  /** Which event of the line (an over-long line is split into several). */
+  part: number;
+}
+
+/**
+ * How shipping ended. `ended`: the container's output ended and all of it was sent (nothing to resume).
+ * `stopped`: `stop` was called or following failed, so a later start with `after` should carry on.
+ * `gone`: the container does not exist (any more).
+ */
+export type ShippingOutcome = "ended" | "stopped" | "gone";
 
 export interface AwsLogsShipperOptions {
   docker: Docker;
@@ -37,7 +63,7 @@ export interface AwsLogsShipperOptions {
 export interface ShippingHandle {
   readonly target: AwsLogsTarget;
   /** Resolves when the container's output has ended and everything buffered was sent (or abandoned). */
-  readonly done: Promise<void>;
+  readonly done: Promise<ShippingOutcome>;
 }
 
 const MAX_BATCH_EVENTS = 10_000;
@@ -47,7 +73,9 @@ const MAX_EVENT_BYTES = 262_144 - EVENT_OVERHEAD;
 
 /** An event plus the sub-millisecond part of Docker's timestamp, so stdout/stderr sort within a millisecond. */
 interface PendingEvent extends InputLogEvent {
+  timestamp: number;
   nanos: number;
+  part: number;
 }
 
 interface Shipment {
@@ -58,12 +86,17 @@ interface Shipment {
   pendingBytes: number;
   ended: boolean;
   abandoned: boolean;
+  /** `stop` was called, or following failed: the output did not end on its own. */
+  interrupted: boolean;
+  gone: boolean;
+  /** The newest event sent (starts at `input.after`). */
+  cursor: LogCursor | undefined;
   stream: Readable | undefined;
   wake: () => void;
   wakeup: Promise<void>;
   failing: boolean;
   dropped: number;
-  done: Promise<void>;
+  done: Promise<ShippingOutcome>;
 }
 
 export class AwsLogsShipper {
@@ -99,18 +132,24 @@ export class AwsLogsShipper {
       pendingBytes: 0,
       ended: false,
       abandoned: false,
+      interrupted: false,
+      gone: false,
+      cursor: input.after,
       stream: undefined,
       wake: () => {},
       wakeup: Promise.resolve(),
       failing: false,
       dropped: 0,
-      done: Promise.resolve(),
+      done: Promise.resolve("stopped"),
     };
     this.#rearm(s);
     const log = this.#logger.child({ dockerId: input.dockerId, logGroup: target.group, logStream: target.stream });
     s.done = Promise.all([this.#follow(s, log), this.#pump(s, log)])
-      .then(() => undefined)
-      .catch((err: unknown) => log.error("agent.awslogs.failed", { error: err }))
+      .then((): ShippingOutcome => (s.gone ? "gone" : s.interrupted || s.abandoned || s.pending.length > 0 ? "stopped" : "ended"))
+      .catch((err: unknown): ShippingOutcome => {
+        log.error("agent.awslogs.failed", { error: err });
+        return "stopped";
+      })
       .finally(() => this.#active.delete(input.dockerId));
     this.#active.set(input.dockerId, s);
     return { target, done: s.done };
@@ -123,6 +162,7 @@ export class AwsLogsShipper {
   async stop(dockerId: string, graceMs = 5000): Promise<void> {
     const s = this.#active.get(dockerId);
     if (s === undefined) return;
+    s.interrupted = true;
     s.stream?.destroy();
     s.ended = true;
     s.wake();
@@ -138,6 +178,17 @@ export class AwsLogsShipper {
     await Promise.all([...this.#active.keys()].map((id) => this.stop(id, graceMs)));
   }
 
+  #advance(s: Shipment, batch: readonly PendingEvent[], log: Logger): void {
+    const cursor = advanceCursor(s, batch);
+    if (cursor === undefined || s.input.onSent === undefined) return;
+    try {
+      s.input.onSent(cursor);
+    } catch (err) {
+      // Persisting the cursor is best effort: the worst case is a resend after a restart, never a loss.
+      log.warn("agent.awslogs.cursor_not_saved", { error: err });
+    }
+  }
+
   #rearm(s: Shipment): void {
     s.wakeup = new Promise<void>((resolve) => {
       s.wake = resolve;
@@ -148,7 +199,8 @@ export class AwsLogsShipper {
     try {
       const container = this.#docker.getContainer(s.input.dockerId);
       const info = await container.inspect();
-      const stream = (await container.logs({ follow: true, stdout: true, stderr: true, timestamps: true })) as unknown as Readable;
+      const since = s.input.after === undefined ? {} : { since: dockerSince(s.input.after) };
+      const stream = (await container.logs({ follow: true, stdout: true, stderr: true, timestamps: true, ...since })) as unknown as Readable;
       s.stream = stream;
       const lines = { stdout: "", stderr: "" };
       const onText = (which: "stdout" | "stderr", text: string): void => {
@@ -174,9 +226,16 @@ export class AwsLogsShipper {
           carry = carry.subarray(8 + size);
         }
       }
-      for (const which of ["stdout", "stderr"] as const) if (lines[which] !== "") this.#enqueue(s, lines[which], log);
+      // An unterminated last line is complete only when the output really ended; after `stop` it is re-read
+      // on resume rather than sent in two pieces.
+      if (!s.interrupted) for (const which of ["stdout", "stderr"] as const) if (lines[which] !== "") this.#enqueue(s, lines[which], log);
     } catch (err) {
-      if (!s.ended) log.warn("agent.awslogs.follow_failed", { error: err });
+      if ((err as { statusCode?: number }).statusCode === 404) {
+        s.gone = true;
+      } else if (!s.ended) {
+        s.interrupted = true;
+        log.warn("agent.awslogs.follow_failed", { error: err });
+      }
     } finally {
       s.ended = true;
       s.wake();
@@ -192,9 +251,12 @@ export class AwsLogsShipper {
     const text = (Number.isNaN(stamp) ? line : line.slice(space + 1)).replace(/\r$/, "");
     if (text === "") return;
     const timestamp = Number.isNaN(stamp) ? Date.now() : stamp;
+    const after = Number.isNaN(stamp) ? undefined : s.input.after;
     const wasEmpty = s.pending.length === 0;
-    for (const message of splitMessage(text)) {
-      s.pending.push({ timestamp, message, nanos });
+    for (const [part, message] of splitMessage(text).entries()) {
+      // Resuming: Docker's `since` is inclusive, and this line may have been sent before the restart.
+      if (after !== undefined && compareCursor({ timestamp, nanos, part }, after) <= 0) continue;
+      s.pending.push({ timestamp, message, nanos, part });
       s.pendingBytes += Buffer.byteLength(message) + EVENT_OVERHEAD;
     }
     if (s.pending.length > this.#maxBuffered) {
@@ -242,6 +304,7 @@ export class AwsLogsShipper {
           s.pendingBytes += batch.reduce((n, e) => n + Buffer.byteLength(e.message ?? "") + EVENT_OVERHEAD, 0);
           throw err;
         }
+        this.#advance(s, batch, log);
         if (s.failing) log.info("agent.awslogs.recovered", {});
         s.failing = false;
         backoff = 0;
@@ -255,6 +318,29 @@ export class AwsLogsShipper {
       log.warn("agent.awslogs.abandoned", { unsent: s.pending.length, dropped: s.dropped });
     }
   }
+}
+
+/** Moves the cursor to the newest event of an accepted batch and reports it. */
+function advanceCursor(s: Shipment, batch: readonly PendingEvent[]): LogCursor | undefined {
+  let newest = s.cursor;
+  for (const e of batch) {
+    const c = { timestamp: e.timestamp, nanos: e.nanos, part: e.part };
+    if (newest === undefined || compareCursor(c, newest) > 0) newest = c;
+  }
+  if (newest === s.cursor) return undefined;
+  s.cursor = newest;
+  return newest;
+}
+
+export function compareCursor(a: LogCursor, b: LogCursor): number {
+  return a.timestamp - b.timestamp || a.nanos - b.nanos || a.part - b.part;
+}
+
+/** Docker's `since` as `<seconds>.<nanoseconds>` (the Engine API parses fractional UNIX timestamps). */
+export function dockerSince(c: LogCursor): string {
+  const seconds = Math.floor(c.timestamp / 1000);
+  const nanos = (c.timestamp - seconds * 1000) * 1_000_000 + c.nanos;
+  return `${seconds}.${String(nanos).padStart(9, "0")}`;
 }
 
 async function prepare(client: ReturnType<AgentAwsClients["logs"]>, target: AwsLogsTarget): Promise<void> {
@@ -281,9 +367,9 @@ function takeBatch(s: Shipment): PendingEvent[] {
   const batch = s.pending.splice(0, Math.max(n, 1));
   s.pendingBytes = Math.max(0, s.pendingBytes - bytes);
   // Events of one batch must be in chronological order and span at most 24 h; stdout/stderr interleave.
-  batch.sort((a, b) => (a.timestamp ?? 0) - (b.timestamp ?? 0) || a.nanos - b.nanos);
+  batch.sort(compareCursor);
   const first = batch[0]?.timestamp ?? 0;
-  const cut = batch.findIndex((e) => (e.timestamp ?? 0) - first > 24 * 3_600_000);
+  const cut = batch.findIndex((e) => e.timestamp - first > 24 * 3_600_000);
   if (cut > 0) s.pending.unshift(...batch.splice(cut));
   return batch;
 }

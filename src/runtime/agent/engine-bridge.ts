@@ -5,15 +5,19 @@
 // task role's credentials id is only ever put into that task's containers. Ids are persisted (never the
 // secret values) so that containers re-adopted after a restart keep working; the same goes for the
 // endpoint address and token the containers were given (see `#keepOldEndpoints`).
+//
+// awslogs shipping is resumed the same way: the bridge records every container it ships and how far
+// CloudWatch Logs has accepted its output, and when it starts again it follows each recorded container
+// from there (no engine hook fires for a container that kept running across the restart).
 import { randomUUID } from "node:crypto";
 import type { DatabaseSync } from "node:sqlite";
-import type { KeyValuePair, Tag, Task, TaskDefinition } from "../../../generated/shapes.ts";
+import type { KeyValuePair, LogConfiguration, Tag, Task, TaskDefinition } from "../../../generated/shapes.ts";
 import { parseEcsArn } from "../arns.ts";
 import { systemClock, type Clock } from "../clock.ts";
 import type { Config } from "../config.ts";
 import type { Logger } from "../logger.ts";
 import type { TaskEngine } from "../engine/task-engine.ts";
-import type { BeforeCreateContext, ContainerCreateExtras, TaskProvisionExtras } from "../engine/engine-types.ts";
+import type { BeforeCreateContext, ContainerCreateExtras, TaskProvisionExtras, TaskRuntimeState } from "../engine/engine-types.ts";
 import type { ContainerSnapshot } from "../container-runtime.ts";
 import type { Agent } from "./agent.ts";
 import type { EndpointContext } from "./agent-server.ts";
@@ -26,6 +30,11 @@ export interface AgentBridge {
   resolveEndpoint(id: string): EndpointContext | undefined;
   /** Settles once endpoints that re-adopted containers were given before a restart are served again. */
   readonly ready: Promise<void>;
+  /**
+   * Settles once awslogs shipping was started again for the containers shipped before a restart (after
+   * `ready`; never rejects). Shipping itself goes on in the background.
+   */
+  readonly resumed: Promise<void>;
   dispose(): void;
 }
 
@@ -62,6 +71,7 @@ export function connectAgentToEngine(options: AgentBridgeOptions): AgentBridge {
 
 class EngineBridge implements AgentBridge {
   readonly ready: Promise<void>;
+  readonly resumed: Promise<void>;
   readonly #agent: BridgeAgent;
   readonly #endpoint: AgentBridgeOptions["endpoint"];
   readonly #engine: BridgeEngine;
@@ -96,6 +106,10 @@ class EngineBridge implements AgentBridge {
     this.#token = this.#stableToken();
     this.#restore();
     this.ready = this.#keepOldEndpoints();
+    // Not part of `ready`: secret log options may need AWS calls, which must not hold up the server start.
+    this.resumed = this.ready.then(() => this.#resumeShipping()).catch((err: unknown) => {
+      this.#logger.warn("agent.awslogs.resume_failed", { error: err });
+    });
     this.#unhook = this.#engine.use({
       beforeProvision: (task, td) => this.#beforeProvision(task, td),
       beforeCreate: (ctx) => this.#beforeCreate(ctx),
@@ -199,22 +213,69 @@ class EngineBridge implements AgentBridge {
       if (id !== undefined) this.#store.setImageId(id, snap.imageId);
     }
     const state = this.#engine.runtimeState(taskArn);
-    const def = state?.taskDefinition.containerDefinitions?.find((d) => d.name === name);
-    const lc = def?.logConfiguration;
-    if (state === undefined || lc?.logDriver !== "awslogs") return;
-    const logOptions = { ...lc.options, ...this.#secretLogOptions.get(taskArn)?.get(name) };
+    const lc = state === undefined ? undefined : awslogsConfiguration(state, name);
+    if (state === undefined || lc === undefined) return;
+    this.#ship(state, { dockerId: snap.id, taskArn, containerName: name }, { ...lc.options, ...this.#secretLogOptions.get(taskArn)?.get(name) });
+  }
+
+  /** Ships one container's output, from where an earlier run of the server left off if it shipped it too. */
+  #ship(state: TaskRuntimeState, target: { dockerId: string; taskArn: string; containerName: string }, logOptions: Record<string, string>): void {
+    const { dockerId, taskArn, containerName } = target;
     try {
-      this.#agent.awslogs.start({
-        dockerId: snap.id,
-        containerName: name,
+      this.#store.addShipment(target);
+      const after = this.#store.shipment(dockerId)?.cursor;
+      const handle = this.#agent.awslogs.start({
+        dockerId,
+        containerName,
         taskArn,
-        executionRoleArn: state.overrides.executionRoleArn ?? state.taskDefinition.executionRoleArn,
+        executionRoleArn: executionRoleOf(state),
         logOptions,
+        ...(after === undefined ? {} : { after }),
+        onSent: (cursor) => this.#store.setShipmentCursor(dockerId, cursor),
       });
+      void Promise.resolve(handle.done)
+        .then((outcome) => {
+          // All of it shipped (or the container is gone): nothing left to resume after a restart.
+          if (outcome === "ended" || outcome === "gone") this.#store.deleteShipment(dockerId);
+        })
+        .catch((err: unknown) => this.#logger.warn("agent.awslogs.record_not_cleared", { taskArn, container: containerName, error: err }));
     } catch (err) {
       // A bad awslogs configuration must not fail the task (Docker would have refused it at create).
-      this.#logger.warn("agent.awslogs.not_started", { taskArn, container: name, error: err });
+      this.#logger.warn("agent.awslogs.not_started", { taskArn, container: containerName, error: err });
     }
+  }
+
+  /** Starts shipping again for every recorded container of a task the engine still knows. */
+  async #resumeShipping(): Promise<void> {
+    let resumed = 0;
+    for (const r of this.#store.shipments()) {
+      if (this.#disposed) return;
+      const state = this.#engine.get(r.taskArn) === undefined ? undefined : this.#engine.runtimeState(r.taskArn);
+      const lc = state === undefined ? undefined : awslogsConfiguration(state, r.containerName);
+      if (state === undefined || lc === undefined) {
+        this.#store.deleteShipment(r.dockerId);
+        continue;
+      }
+      let secretOptions: Record<string, string> = {};
+      if ((lc.secretOptions ?? []).length > 0) {
+        // Resolved secret values are never persisted: fetch them again, as at container creation.
+        try {
+          const resolved = await this.#agent.secrets.resolveContainer(
+            { name: r.containerName, logConfiguration: { secretOptions: lc.secretOptions } },
+            { taskArn: r.taskArn, executionRoleArn: executionRoleOf(state), region: parseEcsArn(r.taskArn)?.region || this.#config.region },
+          );
+          secretOptions = resolved.logOptions;
+        } catch (err) {
+          this.#logger.warn("agent.awslogs.not_resumed", { taskArn: r.taskArn, container: r.containerName, error: err });
+          continue;
+        }
+        // Shut down meanwhile: starting now would outlive the agent's stopAll.
+        if (this.#disposed) return;
+      }
+      this.#ship(state, r, { ...lc.options, ...secretOptions });
+      resumed++;
+    }
+    if (resumed > 0) this.#logger.info("agent.awslogs.resumed", { containers: resumed });
   }
 
   #onTaskStopped(task: Task): void {
@@ -236,6 +297,7 @@ class EngineBridge implements AgentBridge {
     }
     this.#store.deleteEndpoints(taskArns);
     this.#store.deleteCredentials(taskArns);
+    this.#store.deleteTaskShipments(taskArns);
   }
 
   // ---------------------------------------------------------------- helpers
@@ -333,6 +395,15 @@ class EngineBridge implements AgentBridge {
       }
     }
   }
+}
+
+function awslogsConfiguration(state: TaskRuntimeState, containerName: string): LogConfiguration | undefined {
+  const lc = state.taskDefinition.containerDefinitions?.find((d) => d.name === containerName)?.logConfiguration;
+  return lc?.logDriver === "awslogs" ? lc : undefined;
+}
+
+function executionRoleOf(state: TaskRuntimeState): string | undefined {
+  return state.overrides.executionRoleArn ?? state.taskDefinition.executionRoleArn;
 }
 
 function nested<V>(map: Map<string, Map<string, V>>, key: string): Map<string, V> {

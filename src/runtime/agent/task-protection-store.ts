@@ -1,5 +1,8 @@
 // Task scale-in protection state, shared by the agent endpoint (ECS_AGENT_URI/task-protection/v1/state) and
-// the GetTaskProtection/UpdateTaskProtection API operations, so both views always agree.
+// the GetTaskProtection/UpdateTaskProtection API operations, so both views always agree. The server keeps it
+// in SQLite (`SqliteTaskProtectionStore`) so protection set before a restart still holds for the re-adopted
+// task; only the expiration instant is stored, and expiry is always judged against the clock on read.
+import type { DatabaseSync, StatementSync } from "node:sqlite";
 import { systemClock, type Clock } from "../clock.ts";
 
 export interface TaskProtection {
@@ -23,6 +26,17 @@ export class TaskProtectionRangeError extends Error {
   override name = "TaskProtectionRangeError";
 }
 
+/** The expiration instant for enabling protection now; throws TaskProtectionRangeError on a bad duration. */
+function expirationFor(clock: Clock, expiresInMinutes: number | undefined): Date {
+  const minutes = expiresInMinutes ?? DEFAULT_PROTECTION_MINUTES;
+  if (!Number.isInteger(minutes) || minutes < 1 || minutes > MAX_PROTECTION_MINUTES) {
+    throw new TaskProtectionRangeError(`expiresInMinutes must be between 1 and ${MAX_PROTECTION_MINUTES}; got ${minutes}`);
+  }
+  return new Date(clock.now().getTime() + minutes * 60_000);
+}
+
+const off = (taskArn: string): TaskProtection => ({ taskArn, protectionEnabled: false, expirationDate: undefined });
+
 export class MemoryTaskProtectionStore implements TaskProtectionStore {
   readonly #clock: Clock;
   readonly #byTask = new Map<string, Date>();
@@ -36,7 +50,7 @@ export class MemoryTaskProtectionStore implements TaskProtectionStore {
     if (expiration === undefined || expiration.getTime() <= this.#clock.now().getTime()) {
       // Expired protection is simply off, as ECS reports it.
       this.#byTask.delete(taskArn);
-      return { taskArn, protectionEnabled: false, expirationDate: undefined };
+      return off(taskArn);
     }
     return { taskArn, protectionEnabled: true, expirationDate: expiration };
   }
@@ -44,18 +58,56 @@ export class MemoryTaskProtectionStore implements TaskProtectionStore {
   update(taskArn: string, protectionEnabled: boolean, expiresInMinutes?: number): TaskProtection {
     if (!protectionEnabled) {
       this.#byTask.delete(taskArn);
-      return { taskArn, protectionEnabled: false, expirationDate: undefined };
+      return off(taskArn);
     }
-    const minutes = expiresInMinutes ?? DEFAULT_PROTECTION_MINUTES;
-    if (!Number.isInteger(minutes) || minutes < 1 || minutes > MAX_PROTECTION_MINUTES) {
-      throw new TaskProtectionRangeError(`expiresInMinutes must be between 1 and ${MAX_PROTECTION_MINUTES}; got ${minutes}`);
-    }
-    const expiration = new Date(this.#clock.now().getTime() + minutes * 60_000);
+    const expiration = expirationFor(this.#clock, expiresInMinutes);
     this.#byTask.set(taskArn, expiration);
     return { taskArn, protectionEnabled: true, expirationDate: expiration };
   }
 
   delete(taskArn: string): void {
     this.#byTask.delete(taskArn);
+  }
+}
+
+/** Protection in the server's database: survives restarts, so re-adopted tasks stay protected. */
+export class SqliteTaskProtectionStore implements TaskProtectionStore {
+  readonly #clock: Clock;
+  readonly #get: StatementSync;
+  readonly #put: StatementSync;
+  readonly #delete: StatementSync;
+
+  constructor(db: DatabaseSync, clock: Clock = systemClock) {
+    this.#clock = clock;
+    db.exec("CREATE TABLE IF NOT EXISTS agent_task_protection (task_arn TEXT PRIMARY KEY, expires_at INTEGER NOT NULL)");
+    this.#get = db.prepare("SELECT expires_at FROM agent_task_protection WHERE task_arn = ?");
+    this.#put = db.prepare("INSERT OR REPLACE INTO agent_task_protection (task_arn, expires_at) VALUES (?, ?)");
+    this.#delete = db.prepare("DELETE FROM agent_task_protection WHERE task_arn = ?");
+    // Rows of tasks that expired (or stopped) while the server was down would otherwise linger until read.
+    db.prepare("DELETE FROM agent_task_protection WHERE expires_at <= ?").run(clock.now().getTime());
+  }
+
+  get(taskArn: string): TaskProtection {
+    const row = this.#get.get(taskArn);
+    const expiresAt = row === undefined ? undefined : Number(row["expires_at"]);
+    if (expiresAt === undefined || expiresAt <= this.#clock.now().getTime()) {
+      if (row !== undefined) this.#delete.run(taskArn);
+      return off(taskArn);
+    }
+    return { taskArn, protectionEnabled: true, expirationDate: new Date(expiresAt) };
+  }
+
+  update(taskArn: string, protectionEnabled: boolean, expiresInMinutes?: number): TaskProtection {
+    if (!protectionEnabled) {
+      this.#delete.run(taskArn);
+      return off(taskArn);
+    }
+    const expiration = expirationFor(this.#clock, expiresInMinutes);
+    this.#put.run(taskArn, expiration.getTime());
+    return { taskArn, protectionEnabled: true, expirationDate: expiration };
+  }
+
+  delete(taskArn: string): void {
+    this.#delete.run(taskArn);
   }
 }

@@ -2,6 +2,7 @@ import Docker from "dockerode";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAgent, type Agent } from "../../../src/runtime/agent/agent.ts";
 import { MemoryTaskProtectionStore } from "../../../src/runtime/agent/task-protection-store.ts";
+import { openDatabase } from "../../../src/runtime/database.ts";
 import { silentLogger } from "../../../src/runtime/logger.ts";
 import { startMoto, type MotoServer } from "../../support/moto.ts";
 import { snapshot, TASK_ARN } from "./fixtures.ts";
@@ -53,5 +54,20 @@ describe("createAgent", () => {
     expect(store.get(TASK_ARN)).toEqual({ taskArn: TASK_ARN, protectionEnabled: false, expirationDate: undefined });
     expect(() => store.update(TASK_ARN, true, 0)).toThrow(/between 1 and 2880/);
     expect(store.update(TASK_ARN, true).expirationDate).toEqual(new Date(now + 120 * 60_000));
+  });
+
+  it("keeps task protection in the database it is given, so a new agent on it still sees it", async () => {
+    const db = openDatabase(":memory:");
+    const make = () => createAgent({ config: motoConfig(moto), docker: new Docker(), logger: silentLogger, db, resolveEndpoint: () => undefined });
+    const first = make();
+    const set = first.protection.update(TASK_ARN, true, 15);
+    await first.stop();
+    const second = make();
+    try {
+      expect(second.protection.get(TASK_ARN)).toEqual(set);
+    } finally {
+      await second.stop();
+      db.close();
+    }
   });
 });

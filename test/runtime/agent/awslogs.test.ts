@@ -3,7 +3,7 @@ import Docker from "dockerode";
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAgentAwsClients, type AgentAwsClients } from "../../../src/runtime/agent/aws-clients.ts";
-import { AwsLogsShipper } from "../../../src/runtime/agent/awslogs.ts";
+import { AwsLogsShipper, dockerSince, type LogCursor } from "../../../src/runtime/agent/awslogs.ts";
 import { RoleCredentialsProvider } from "../../../src/runtime/agent/role-credentials.ts";
 import { createLogger, silentLogger } from "../../../src/runtime/logger.ts";
 import { startMoto, type MotoServer } from "../../support/moto.ts";
@@ -114,5 +114,39 @@ describe("AwsLogsShipper", () => {
     } finally {
       dead.destroy();
     }
+  });
+
+  it("resumes after a stop from the last event sent: every line exactly once, in order", async () => {
+    const id = await run("resume", "trap 'exit 0' TERM; for i in $(seq 1 25); do echo tick-$i; sleep 0.2; done");
+    const input = { dockerId: id, containerName: "r", taskArn: TASK, logOptions: { "awslogs-group": "/ecs/resume", "awslogs-create-group": "true" } };
+    const cursors: LogCursor[] = [];
+    const before = shipper();
+    const first = before.start({ ...input, onSent: (c) => cursors.push(c) });
+    await until("a few lines shipped", async () => ((await messages("/ecs/resume", id).catch(() => [])).length >= 3 ? true : undefined));
+    // Stopped as on a server shutdown: what was sent is at or before the last cursor reported.
+    await before.stop(id, 2000);
+    expect(await first.done).toBe("stopped");
+    const shippedBefore = (await messages("/ecs/resume", id)).length;
+    expect(cursors.length).toBeGreaterThan(0);
+    // The container prints on while nothing ships.
+    await until("more lines printed while not shipping", async () => {
+      const printed = (await docker.getContainer(id).logs({ stdout: true })).toString().split("tick-").length - 1;
+      return printed >= shippedBefore + 3 ? true : undefined;
+    });
+
+    const second = shipper().start({ ...input, after: cursors.at(-1) });
+    expect(await second.done).toBe("ended");
+    const m = await messages("/ecs/resume", id);
+    expect(m).toEqual(Array.from({ length: 25 }, (_, i) => `tick-${i + 1}`));
+  }, 30_000);
+
+  it("says the container is gone when it does not exist", async () => {
+    const handle = shipper().start({ dockerId: "0".repeat(64), containerName: "x", taskArn: TASK, logOptions: { "awslogs-group": "/ecs/gone" } });
+    expect(await handle.done).toBe("gone");
+  });
+
+  it("formats Docker's since exactly, to the nanosecond", () => {
+    expect(dockerSince({ timestamp: Date.parse("2024-01-01T00:00:01.234Z"), nanos: 567_890, part: 0 })).toBe("1704067201.234567890");
+    expect(dockerSince({ timestamp: Date.parse("2024-01-01T00:00:01.000Z"), nanos: 5, part: 2 })).toBe("1704067201.000000005");
   });
 });

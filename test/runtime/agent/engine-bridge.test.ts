@@ -8,7 +8,7 @@ import { CredentialsRegistry } from "../../../src/runtime/agent/credentials-regi
 import { containerEnv, type ContainerEnvInput, type EndpointMode } from "../../../src/runtime/agent/endpoint-network.ts";
 import { buildContainerResponse, buildTaskResponse } from "../../../src/runtime/agent/metadata.ts";
 import { SecretResolutionError, type ContainerSecretsSource, type SecretContext } from "../../../src/runtime/agent/secrets.ts";
-import type { ShipContainerLogsInput } from "../../../src/runtime/agent/awslogs.ts";
+import type { ShipContainerLogsInput, ShippingOutcome } from "../../../src/runtime/agent/awslogs.ts";
 import { MemoryTaskProtectionStore } from "../../../src/runtime/agent/task-protection-store.ts";
 import { openDatabase } from "../../../src/runtime/database.ts";
 import { TagStore } from "../../../src/runtime/store/tag-store.ts";
@@ -45,7 +45,17 @@ afterEach(async () => {
 
 /** Secrets as a map valueFrom → value; a valueFrom that is absent fails like the real resolver. */
 function setup(
-  options: { db?: DatabaseSync; fake?: FakeRuntime; baseUrl?: string; token?: string; secrets?: Record<string, string>; retentionMs?: number; mode?: EndpointMode } = {},
+  options: {
+    db?: DatabaseSync;
+    fake?: FakeRuntime;
+    baseUrl?: string;
+    token?: string;
+    secrets?: Record<string, string>;
+    retentionMs?: number;
+    mode?: EndpointMode;
+    /** How the fake awslogs shipping ends (default: never, as for a container that keeps running). */
+    shipOutcome?: ShippingOutcome;
+  } = {},
 ): Harness {
   const fake = options.fake ?? new FakeRuntime();
   fake.images.add(IMAGE);
@@ -79,7 +89,8 @@ function setup(
     awslogs: {
       start(input: ShipContainerLogsInput) {
         shipped.push(input);
-        return { target: { group: "", stream: "", region: undefined, createGroup: false }, done: Promise.resolve() };
+        const done = options.shipOutcome === undefined ? new Promise<ShippingOutcome>(() => {}) : Promise.resolve(options.shipOutcome);
+        return { target: { group: "", stream: "", region: undefined, createGroup: false }, done };
       },
     },
     server: {
@@ -230,6 +241,7 @@ describe("agent bridge over the task engine", () => {
         taskArn: task.taskArn,
         executionRoleArn: EXEC_ROLE,
         logOptions: { "awslogs-group": "g", "awslogs-stream-prefix": "p", extra: "k" },
+        onSent: expect.any(Function),
       },
     ]);
   });
@@ -353,5 +365,55 @@ describe("agent bridge over the task engine", () => {
     const third = setup({ db, fake });
     expect(third.bridge.resolveEndpoint(id)).toBeUndefined();
     expect(db.prepare("SELECT COUNT(*) AS n FROM agent_endpoint_ids").get()?.["n"]).toBe(0);
+  });
+
+  it("after a restart, resumes awslogs shipping of re-adopted containers from the persisted cursor", async () => {
+    const db = openDatabase(":memory:");
+    const fake = new FakeRuntime();
+    const secrets = { "/logs/key": "k" };
+    const logged: ContainerDefinition = {
+      ...IDLE,
+      logConfiguration: { logDriver: "awslogs", options: { "awslogs-group": "g" }, secretOptions: [{ name: "extra", valueFrom: "/logs/key" }] },
+    };
+    const first = setup({ db, fake, secrets });
+    const task = await start(first, [logged, { name: "quiet", image: IMAGE, essential: false }], { executionRoleArn: EXEC_ROLE });
+    const dockerId = container(task, "app").runtimeId!;
+    expect(first.shipped.map((s) => s.dockerId)).toEqual([dockerId]);
+    expect(first.shipped[0]?.after).toBeUndefined();
+    first.shipped[0]!.onSent!({ timestamp: 1_700_000_000_123, nanos: 456_789, part: 0 });
+    first.shipped[0]!.onSent!({ timestamp: 1_700_000_000_500, nanos: 1, part: 1 });
+    // A record of a task the engine no longer knows is dropped, not resumed.
+    db.prepare("INSERT INTO agent_log_shipments (docker_id, task_arn, container_name) VALUES ('old', 'arn:aws:ecs:us-east-1:1:task/default/gone', 'app')").run();
+    await cleanups.pop()!();
+
+    const second = setup({ db, fake, secrets });
+    await second.bridge.resumed;
+    expect(second.shipped).toEqual([
+      {
+        dockerId,
+        containerName: "app",
+        taskArn: task.taskArn,
+        executionRoleArn: EXEC_ROLE,
+        logOptions: { "awslogs-group": "g", extra: "k" },
+        after: { timestamp: 1_700_000_000_500, nanos: 1, part: 1 },
+        onSent: expect.any(Function),
+      },
+    ]);
+    // Only the secret log option is fetched again, with the execution role.
+    expect(second.secretCalls).toEqual([
+      { def: { name: "app", logConfiguration: { secretOptions: [{ name: "extra", valueFrom: "/logs/key" }] } }, ctx: { taskArn: task.taskArn, executionRoleArn: EXEC_ROLE, region: "us-east-1" } },
+    ]);
+    const rows = db.prepare("SELECT docker_id FROM agent_log_shipments").all().map((r) => r["docker_id"]);
+    expect(rows).toEqual([dockerId]);
+  });
+
+  it("forgets a container's shipping once all of its output was sent", async () => {
+    const h = setup({ shipOutcome: "ended" });
+    await start(h, [{ ...IDLE, logConfiguration: { logDriver: "awslogs", options: { "awslogs-group": "g" } } }]);
+    expect(h.shipped).toHaveLength(1);
+    await until("the shipping record dropped", () => (h.db.prepare("SELECT COUNT(*) AS n FROM agent_log_shipments").get()?.["n"] === 0 ? true : undefined), T);
+    const again = setup({ db: h.db, fake: h.fake });
+    await again.bridge.resumed;
+    expect(again.shipped).toEqual([]);
   });
 });
