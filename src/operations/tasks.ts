@@ -16,6 +16,7 @@ import type { TagStore } from "../runtime/store/tag-store.ts";
 import type { TaskDefinitionStore } from "../runtime/store/task-definition-store.ts";
 import type { ArnPage, TaskCounts } from "../runtime/store/task-store.ts";
 import type { OperationContext, OperationDeps } from "./context.ts";
+import { DescribeTasksMemo } from "./describe-tasks-memo.ts";
 import { assertValidTags } from "./tags.ts";
 import { resolveTaskDefinition } from "./task-definitions.ts";
 
@@ -54,6 +55,10 @@ export function taskOperations(deps: OperationDeps, options: TaskOperationsOptio
   // Tags of tasks dropped after retention go with them.
   engine.use({ onTasksPurged: (arns) => arns.forEach((arn) => tags.deleteAll(arn)) });
 
+  /** Whole DescribeTasks answers, checked against the current task snapshots on every hit. */
+  const describeMemo = new DescribeTasksMemo();
+  const getTask = (arn: string): Task | undefined => engine.get(arn);
+
   /** ListTasks bodies by the store's (cached) page they were built from. */
   const listBodies = new WeakMap<ArnPage, Buffer>();
 
@@ -64,8 +69,8 @@ export function taskOperations(deps: OperationDeps, options: TaskOperationsOptio
 
   /** A task id or ARN → the ARN, in the request's cluster. */
   const taskArnOf = (cluster: Cluster, ref: string): string => {
-    const arn = parseEcsArn(ref);
-    if (arn !== undefined) return ref;
+    // The ARN pattern is anchored at "arn:", so a plain task id skips the regex.
+    if (ref.startsWith("arn:") && parseEcsArn(ref) !== undefined) return ref;
     return deps.arns.task(cluster.clusterName ?? "default", ref);
   };
 
@@ -174,31 +179,46 @@ export function taskOperations(deps: OperationDeps, options: TaskOperationsOptio
         throw new InvalidParameterException(`Too many tasks requested: at most ${MAX_DESCRIBE} tasks can be described at a time.`);
       }
       const cluster = clusters.require(input.cluster);
+      const clusterArn = cluster.clusterArn!;
       const includeTags = input.include?.includes("TAGS") ?? false;
+      if (!includeTags) {
+        const hit = describeMemo.get(input.cluster, input.tasks, clusterArn, getTask);
+        if (hit !== undefined) return hit;
+      }
       const tasks: Task[] = [];
       const failures: Failure[] = [];
       const seen = new Set<string>();
+      const arns: string[] = [];
+      const snapshots: Array<Task | undefined> = [];
       for (const ref of input.tasks) {
         const arn = taskArnOf(cluster, ref);
         if (seen.has(arn)) continue;
         seen.add(arn);
+        arns.push(arn);
         const task = engine.get(arn);
-        if (task === undefined || task.clusterArn !== cluster.clusterArn) {
+        snapshots.push(task);
+        if (task === undefined || task.clusterArn !== clusterArn) {
           failures.push({ arn, reason: "MISSING" });
           continue;
         }
         tasks.push(includeTags ? { ...task, tags: tags.get(arn) } : task);
       }
       if (includeTags) return { tasks, failures };
-      // The answer is mostly whole tasks: send each one's cached wire JSON bytes rather than
+      // The answer is mostly whole tasks: build it from each one's cached wire JSON bytes rather than
       // re-serializing (and re-encoding) it. Member order as serializeDescribeTasksResponse writes it.
+      // Copied into one buffer once; repeated requests are then answered from the memo with it.
       const parts: Buffer[] = [TASKS_OPEN];
       for (let i = 0; i < tasks.length; i++) {
         if (i > 0) parts.push(COMMA);
         parts.push(engine.store.wireJsonBytes(tasks[i]!));
       }
       parts.push(failures.length === 0 ? NO_FAILURES_CLOSE : Buffer.from(`],"failures":${JSON.stringify(serializeFailures(failures))}}`));
-      return withRawJson({ tasks, failures }, parts);
+      const body = Buffer.concat(parts);
+      // Shared by every hit: frozen so no caller can change what the next one is served.
+      for (const f of failures) Object.freeze(f);
+      const response = Object.freeze(withRawJson({ tasks: Object.freeze(tasks) as Task[], failures: Object.freeze(failures) as Failure[] }, body));
+      describeMemo.set(input.cluster, input.tasks, { clusterArn, arns, snapshots, response, bytes: body.length });
+      return response;
     },
 
     async listTasks(input) {
