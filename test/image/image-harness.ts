@@ -1,8 +1,8 @@
 // Drives the local-ecs-api image from the outside, the way a user does: the docker CLI, the AWS CLI v2
 // and plain HTTP. Nothing here imports the server's code: the image is the unit under test.
+import { freePort } from "../support/free-port.ts";
 import { execFile, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 
 export interface RunResult {
@@ -63,18 +63,6 @@ export function tail(text: string, lines = 60): string {
   return text.split("\n").slice(-lines).join("\n");
 }
 
-/** A loopback port nothing listens on right now. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const address = srv.address();
-      const port = typeof address === "object" && address !== null ? address.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 /** Polls until `probe` returns a value or the deadline passes; the last error explains a timeout. */
 export async function pollUntil<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
@@ -132,3 +120,5 @@ export function containerLogsSync(name: string): string {
   const r = spawnSync("docker", ["logs", "--tail", "200", name], { encoding: "utf8" });
   return `${r.stdout ?? ""}${r.stderr ?? ""}${r.error === undefined ? "" : String(r.error)}`;
 }
+
+export { freePort };

@@ -4,13 +4,10 @@ import { afterEach, beforeEach, describe as group, expect, it } from "vitest";
 import { operationSpecs } from "../../generated/router.ts";
 import type { DescribeTasksRequest, DescribeTasksResponse, Task } from "../../generated/shapes.ts";
 import { DescribeTasksMemo, type DescribeTasksMemoEntry } from "../../src/operations/describe-tasks-memo.ts";
-import { taskOperations, taskView } from "../../src/operations/tasks.ts";
 import { TaskEngine } from "../../src/runtime/engine/task-engine.ts";
-import { silentLogger } from "../../src/runtime/logger.ts";
 import { rawJsonOf, rawJsonText } from "../../src/runtime/raw-json.ts";
-import { TaskStore } from "../../src/runtime/store/task-store.ts";
-import { FakeRuntime } from "../support/fake-runtime.ts";
-import { ACCOUNT, REGION, errorOf, makeFixture, type Fixture } from "./control-plane-fixture.ts";
+import { ACCOUNT, REGION, errorOf, type Fixture } from "./control-plane-fixture.ts";
+import { makeTaskOpsFixture, type TaskOpsFixture } from "./task-ops-fixture.ts";
 
 const IMAGE = "example/app:1";
 
@@ -19,31 +16,18 @@ group("DescribeTasks through the memo", () => {
   let engine: TaskEngine;
   let now = Date.now();
 
+  let fixture: TaskOpsFixture;
+
   beforeEach(async () => {
-    let view: ReturnType<typeof taskView> | undefined;
-    fx = makeFixture({ taskCounts: (arn) => view!.taskCounts(arn), resourceExists: (arn) => view!.taskExists(arn) });
-    const fake = new FakeRuntime();
-    fake.images.add(IMAGE);
     now = Date.now();
-    engine = new TaskEngine({
-      runtime: fake,
-      store: new TaskStore(fx.db),
-      config: { ...fx.deps.config, stoppedTaskRetentionMs: 1000 },
-      arns: fx.deps.arns,
-      clock: { now: () => new Date(now) },
-      logger: silentLogger,
-      defaultStopTimeoutSec: 1,
-    });
-    await engine.start();
-    view = taskView(engine);
-    Object.assign(fx.ops, taskOperations(fx.deps, { engine, clusters: fx.stores.clusters, taskDefinitions: fx.stores.taskDefinitions, tags: fx.stores.tags }));
+    fixture = await makeTaskOpsFixture({ images: [IMAGE], clock: { now: () => new Date(now) }, config: { stoppedTaskRetentionMs: 1000 } });
+    ({ fx, engine } = fixture);
     await fx.call("RegisterTaskDefinition", { family: "web", containerDefinitions: [{ name: "app", image: IMAGE, memory: 64 }] });
     await fx.call("CreateCluster", { clusterName: "other" });
   });
 
   afterEach(async () => {
-    await engine.close();
-    fx.close();
+    await fixture.close();
   });
 
   /** The answer, whose attached JSON must equal serializing the typed answer afresh. */

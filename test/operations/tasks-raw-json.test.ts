@@ -3,42 +3,25 @@
 import { afterEach, beforeEach, expect, it } from "vitest";
 import { operationSpecs } from "../../generated/router.ts";
 import type { DescribeTasksRequest, ListTasksRequest } from "../../generated/shapes.ts";
-import { taskOperations, taskView } from "../../src/operations/tasks.ts";
-import { systemClock } from "../../src/runtime/clock.ts";
 import { TaskEngine } from "../../src/runtime/engine/task-engine.ts";
-import { silentLogger } from "../../src/runtime/logger.ts";
 import { rawJsonOf, rawJsonText } from "../../src/runtime/raw-json.ts";
-import { TaskStore } from "../../src/runtime/store/task-store.ts";
-import { FakeRuntime } from "../support/fake-runtime.ts";
-import { ACCOUNT, REGION, makeFixture, type Fixture } from "./control-plane-fixture.ts";
+import { ACCOUNT, REGION, type Fixture } from "./control-plane-fixture.ts";
+import { makeTaskOpsFixture, type TaskOpsFixture } from "./task-ops-fixture.ts";
 
 const IMAGE = "example/app:1";
 let fx: Fixture;
 let engine: TaskEngine;
 
+let fixture: TaskOpsFixture;
+
 beforeEach(async () => {
-  let view: ReturnType<typeof taskView> | undefined;
-  fx = makeFixture({ taskCounts: (arn) => view!.taskCounts(arn), resourceExists: (arn) => view!.taskExists(arn) });
-  const fake = new FakeRuntime();
-  fake.images.add(IMAGE);
-  engine = new TaskEngine({
-    runtime: fake,
-    store: new TaskStore(fx.db),
-    config: fx.deps.config,
-    arns: fx.deps.arns,
-    clock: systemClock,
-    logger: silentLogger,
-    defaultStopTimeoutSec: 1,
-  });
-  await engine.start();
-  view = taskView(engine);
-  Object.assign(fx.ops, taskOperations(fx.deps, { engine, clusters: fx.stores.clusters, taskDefinitions: fx.stores.taskDefinitions, tags: fx.stores.tags }));
+  fixture = await makeTaskOpsFixture({ images: [IMAGE] });
+  ({ fx, engine } = fixture);
   await fx.call("RegisterTaskDefinition", { family: "web", containerDefinitions: [{ name: "app", image: IMAGE, memory: 64 }] });
 });
 
 afterEach(async () => {
-  await engine.close();
-  fx.close();
+  await fixture.close();
 });
 
 /** The raw JSON the operation attached, checked against the serialized typed answer. */

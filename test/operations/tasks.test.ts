@@ -1,40 +1,20 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { Task } from "../../generated/shapes.ts";
-import { taskOperations, taskView } from "../../src/operations/tasks.ts";
+import { taskView } from "../../src/operations/tasks.ts";
 import { TaskEngine } from "../../src/runtime/engine/task-engine.ts";
-import { systemClock } from "../../src/runtime/clock.ts";
-import { silentLogger } from "../../src/runtime/logger.ts";
-import { TaskStore } from "../../src/runtime/store/task-store.ts";
-import { FakeRuntime } from "../support/fake-runtime.ts";
-import { ACCOUNT, REGION, errorOf, makeFixture, type Fixture } from "./control-plane-fixture.ts";
+import { ACCOUNT, REGION, errorOf, type Fixture } from "./control-plane-fixture.ts";
+import { makeTaskOpsFixture, type TaskOpsFixture } from "./task-ops-fixture.ts";
 
 const IMAGE = "example/app:1";
 const TASK_ARN = new RegExp(`^arn:aws:ecs:${REGION}:${ACCOUNT}:task/default/[0-9a-f]{32}$`);
 
 let fx: Fixture;
 let engine: TaskEngine;
-let fake: FakeRuntime;
+let fixture: TaskOpsFixture;
 
 beforeEach(async () => {
-  let view: ReturnType<typeof taskView> | undefined;
-  fx = makeFixture({
-    taskCounts: (arn) => view!.taskCounts(arn),
-    resourceExists: (arn) => view!.taskExists(arn),
-  });
-  fake = new FakeRuntime();
-  fake.images.add(IMAGE);
-  engine = new TaskEngine({
-    runtime: fake,
-    store: new TaskStore(fx.db),
-    config: fx.deps.config,
-    arns: fx.deps.arns,
-    clock: systemClock,
-    logger: silentLogger,
-    defaultStopTimeoutSec: 1,
-  });
-  await engine.start();
-  view = taskView(engine);
-  Object.assign(fx.ops, taskOperations(fx.deps, { engine, clusters: fx.stores.clusters, taskDefinitions: fx.stores.taskDefinitions, tags: fx.stores.tags }));
+  fixture = await makeTaskOpsFixture({ images: [IMAGE] });
+  ({ fx, engine } = fixture);
   await fx.call("RegisterTaskDefinition", {
     family: "web",
     containerDefinitions: [
@@ -54,8 +34,7 @@ beforeEach(async () => {
 });
 
 afterEach(async () => {
-  await engine.close();
-  fx.close();
+  await fixture.close();
 });
 
 type WireTask = Record<string, unknown> & { taskArn: string; containers: Array<Record<string, unknown>> };

@@ -1,7 +1,7 @@
 // Starts a real moto_server on a free loopback port for one test file, so integration tests talk to a
 // real AWS emulator (STS, IAM, SSM, Secrets Manager, CloudWatch Logs, ECS) instead of hand-written fakes.
+import { freePort } from "./free-port.ts";
 import { spawn, type ChildProcess } from "node:child_process";
-import { createServer } from "node:net";
 
 export interface MotoServer {
   /** e.g. http://127.0.0.1:54321 */
@@ -67,14 +67,3 @@ async function kill(child: ChildProcess, exited: Promise<number | null>): Promis
   clearTimeout(timer);
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const addr = srv.address();
-      const port = typeof addr === "object" && addr !== null ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}

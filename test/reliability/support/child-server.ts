@@ -1,7 +1,7 @@
+import { freePort } from "../../support/free-port.ts";
 import { ECSClient } from "@aws-sdk/client-ecs";
 import { spawn, type ChildProcess } from "node:child_process";
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -35,17 +35,6 @@ export function removeDataDir(dir: string): void {
   rmSync(dir, { recursive: true, force: true });
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const addr = srv.address();
-      const port = typeof addr === "object" && addr !== null ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 export async function startChildServer(options: { dataDir: string; port?: number; env?: Record<string, string> }): Promise<ChildServer> {
   const port = options.port ?? (await freePort());
@@ -129,3 +118,5 @@ export async function startChildServer(options: { dataDir: string; port?: number
     log: () => readFileSync(logFile, "utf8"),
   };
 }
+
+export { freePort };
