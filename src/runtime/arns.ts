@@ -10,6 +10,14 @@ export class Arns {
     this.accountId = accountId;
   }
 
+  /**
+   * The same builder for another region (the caller's, from the SigV4 scope: ECS resources are
+   * regional). New code builds ARNs with `arns.inRegion(ctx.region)`.
+   */
+  inRegion(region: string): Arns {
+    return region === this.region ? this : new Arns(region, this.accountId);
+  }
+
   #prefix(): string {
     return `arn:aws:ecs:${this.region}:${this.accountId}`;
   }
