@@ -15,7 +15,7 @@ import { taskOperations, taskView } from "../operations/tasks.ts";
 import { createAgent } from "./agent/agent.ts";
 import { connectAgentToEngine, type AgentBridge } from "./agent/engine-bridge.ts";
 import { taskProtectionOperations } from "../operations/task-protection.ts";
-import { DockerRuntime } from "./docker-runtime.ts";
+import { DockerRuntime } from "./backend/docker/docker-runtime.ts";
 import { TaskEngine } from "./engine/task-engine.ts";
 import { TaskStore } from "./store/task-store.ts";
 import { composeWriterHooks } from "./compose/compose-writer.ts";

@@ -2,7 +2,7 @@
 // volume, and drive it with the AWS CLI v2 like a user. Task containers are siblings on the same daemon
 // and reach the server's agent endpoints at 169.254.170.2 (the server joins ecs-local-network itself).
 // Needs the base image (`bash .ci/base-image.sh` in CI) and local-ecs-api-test/busybox (test/images/build.sh).
-import { POOL_OWNER_LABEL } from "../../src/runtime/engine/task-network-pool.ts";
+import { POOL_OWNER_LABEL } from "../../src/runtime/backend/docker/task-network-pool.ts";
 import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";

@@ -10,8 +10,8 @@ import type {
   PullProgress,
   RuntimeEvent,
   VolumeSpec,
-} from "../../src/runtime/container-runtime.ts";
-import { RuntimeError } from "../../src/runtime/container-runtime.ts";
+} from "../../src/runtime/backend/docker/container-runtime.ts";
+import { RuntimeError } from "../../src/runtime/backend/docker/container-runtime.ts";
 
 export interface FakeContainer {
   id: string;

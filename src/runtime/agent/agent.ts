@@ -9,7 +9,7 @@ import { createAgentServer, type AgentServer, type EndpointContext } from "./age
 import { AwsLogsShipper } from "./awslogs.ts";
 import { createAgentAwsClients, type AgentAwsClients } from "./aws-clients.ts";
 import { CredentialsRegistry } from "./credentials-registry.ts";
-import { startAgentEndpoint, type AgentEndpoint, type StartAgentEndpointOptions } from "./endpoint-network.ts";
+import { startAgentEndpoint, type AgentEndpoint, type StartAgentEndpointOptions } from "../backend/docker/endpoint-network.ts";
 import { RoleCredentialsProvider } from "./role-credentials.ts";
 import { SecretsResolver } from "./secrets.ts";
 import { MemoryTaskProtectionStore, SqliteTaskProtectionStore, type TaskProtectionStore } from "./task-protection-store.ts";

@@ -18,10 +18,10 @@ import type { Config } from "../config.ts";
 import type { Logger } from "../logger.ts";
 import type { TaskEngine } from "../engine/task-engine.ts";
 import type { BeforeCreateContext, ContainerCreateExtras, TaskProvisionExtras, TaskRuntimeState } from "../engine/engine-types.ts";
-import type { ContainerSnapshot } from "../container-runtime.ts";
+import type { ContainerSnapshot } from "../backend/docker/container-runtime.ts";
 import type { Agent } from "./agent.ts";
 import type { EndpointContext } from "./agent-server.ts";
-import type { AgentEndpoint } from "./endpoint-network.ts";
+import type { AgentEndpoint } from "../backend/docker/endpoint-network.ts";
 import { EndpointIdStore } from "./endpoint-id-store.ts";
 import { buildTaskSnapshot, type ContainerNotes } from "./metadata-snapshot.ts";
 

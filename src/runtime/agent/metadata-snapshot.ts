@@ -3,7 +3,7 @@
 // the bridge itself noted (creation time, image id).
 import type { ContainerDefinition, Tag, Task } from "../../../generated/shapes.ts";
 import { clusterNameOf } from "../arns.ts";
-import { ECS_LABELS } from "../engine/docker-mapping.ts";
+import { ECS_LABELS } from "../backend/docker/docker-mapping.ts";
 import type { ContainerRecord, TaskRuntimeState } from "../engine/engine-types.ts";
 import { PAUSE_CONTAINER_NAME } from "../engine/task-engine.ts";
 import type { InternalContainerStatus, MetadataContainer, TaskMetadataSnapshot } from "./metadata.ts";

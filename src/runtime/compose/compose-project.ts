@@ -26,7 +26,7 @@ import {
   MIN_MEMORY_MIB,
   parseLink,
   DEFAULT_STOP_TIMEOUT_SECONDS,
-} from "../engine/docker-mapping.ts";
+} from "../backend/docker/docker-mapping.ts";
 
 export interface ComposeProjectInput {
   taskDefinition: TaskDefinition;

@@ -9,9 +9,9 @@ import type {
   TaskDefinition,
   TaskOverride,
 } from "../../../generated/shapes.ts";
-import type { ContainerSnapshot } from "../container-runtime.ts";
+import type { ContainerSnapshot } from "../backend/docker/container-runtime.ts";
 import type { KnownStatus } from "./dependency-graph.ts";
-import type { TaskVolumeBinding, VolumeToEnsure } from "./docker-mapping.ts";
+import type { TaskVolumeBinding, VolumeToEnsure } from "../backend/docker/docker-mapping.ts";
 import type { HealthStatus } from "./task-status.ts";
 
 /** What RunTask asks the engine to launch (already validated and resolved by the operation). */

@@ -14,8 +14,8 @@ import type { Arns } from "../arns.ts";
 import { newTaskId } from "../arns.ts";
 import type { Clock } from "../clock.ts";
 import type { Config } from "../config.ts";
-import type { ContainerRuntime, ContainerSnapshot, ImageSnapshot } from "../container-runtime.ts";
-import { RuntimeError } from "../container-runtime.ts";
+import type { ContainerRuntime, ContainerSnapshot, ImageSnapshot } from "../backend/docker/container-runtime.ts";
+import { RuntimeError } from "../backend/docker/container-runtime.ts";
 import type { Logger } from "../logger.ts";
 import type { TaskCounts, TaskListFilter, TaskStore } from "../store/task-store.ts";
 import {
@@ -36,7 +36,7 @@ import {
   portBindingsFor,
   randomHex20,
   taskVolumePlan,
-} from "./docker-mapping.ts";
+} from "../backend/docker/docker-mapping.ts";
 import type {
   ContainerCreateExtras,
   ContainerRecord,
@@ -55,7 +55,7 @@ import {
   namedError,
   taskHealthStatus,
 } from "./task-status.ts";
-import { TaskNetworkPool, type TaskNetworkPoolOptions } from "./task-network-pool.ts";
+import { TaskNetworkPool, type TaskNetworkPoolOptions } from "../backend/docker/task-network-pool.ts";
 
 export type { RunTaskSpec, TaskEngineHooks } from "./engine-types.ts";
 

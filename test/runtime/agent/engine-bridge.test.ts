@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { ContainerDefinition, Task, TaskDefinition } from "../../../generated/shapes.ts";
 import { connectAgentToEngine, type AgentBridge, type BridgeAgent } from "../../../src/runtime/agent/engine-bridge.ts";
 import { CredentialsRegistry } from "../../../src/runtime/agent/credentials-registry.ts";
-import { containerEnv, type ContainerEnvInput, type EndpointMode } from "../../../src/runtime/agent/endpoint-network.ts";
+import { containerEnv, type ContainerEnvInput, type EndpointMode } from "../../../src/runtime/backend/docker/endpoint-network.ts";
 import { buildContainerResponse, buildTaskResponse } from "../../../src/runtime/agent/metadata.ts";
 import { SecretResolutionError, type ContainerSecretsSource, type SecretContext } from "../../../src/runtime/agent/secrets.ts";
 import type { ShipContainerLogsInput, ShippingOutcome } from "../../../src/runtime/agent/awslogs.ts";

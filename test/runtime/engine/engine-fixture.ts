@@ -3,7 +3,7 @@ import type { DatabaseSync } from "node:sqlite";
 import type { ContainerDefinition, Task, TaskDefinition } from "../../../generated/shapes.ts";
 import { Arns } from "../../../src/runtime/arns.ts";
 import { systemClock } from "../../../src/runtime/clock.ts";
-import type { ContainerRuntime } from "../../../src/runtime/container-runtime.ts";
+import type { ContainerRuntime } from "../../../src/runtime/backend/docker/container-runtime.ts";
 import { openDatabase } from "../../../src/runtime/database.ts";
 import { TaskEngine, type RunTaskSpec, type TaskEngineOptions } from "../../../src/runtime/engine/task-engine.ts";
 import { silentLogger } from "../../../src/runtime/logger.ts";

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ContainerDefinition, Task } from "../../../generated/shapes.ts";
 import { openDatabase } from "../../../src/runtime/database.ts";
-import { DockerRuntime } from "../../../src/runtime/docker-runtime.ts";
+import { DockerRuntime } from "../../../src/runtime/backend/docker/docker-runtime.ts";
 import type { TaskEngine } from "../../../src/runtime/engine/task-engine.ts";
 import { containerLogs } from "../../support/docker.ts";
 import { arns, container, isStatus, makeEngine, spec, taskDefinition } from "./engine-fixture.ts";

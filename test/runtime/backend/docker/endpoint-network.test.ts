@@ -2,9 +2,9 @@ import { fromContainerMetadata, fromHttp } from "@aws-sdk/credential-providers";
 import Docker from "dockerode";
 import { randomBytes, randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createAgentServer, type AgentServer, type EndpointContext } from "../../../src/runtime/agent/agent-server.ts";
-import { createAgentAwsClients, type AgentAwsClients } from "../../../src/runtime/agent/aws-clients.ts";
-import { CredentialsRegistry } from "../../../src/runtime/agent/credentials-registry.ts";
+import { createAgentServer, type AgentServer, type EndpointContext } from "../../../../src/runtime/agent/agent-server.ts";
+import { createAgentAwsClients, type AgentAwsClients } from "../../../../src/runtime/agent/aws-clients.ts";
+import { CredentialsRegistry } from "../../../../src/runtime/agent/credentials-registry.ts";
 import {
   containerEnv,
   ENDPOINT_DYNAMIC_RANGE,
@@ -17,13 +17,13 @@ import {
   someoneListensOn,
   startAgentEndpoint,
   type AgentEndpoint,
-} from "../../../src/runtime/agent/endpoint-network.ts";
-import { RoleCredentialsProvider } from "../../../src/runtime/agent/role-credentials.ts";
-import { MemoryTaskProtectionStore } from "../../../src/runtime/agent/task-protection-store.ts";
-import { silentLogger } from "../../../src/runtime/logger.ts";
-import { startMoto, type MotoServer } from "../../support/moto.ts";
-import { snapshot, TASK_ARN } from "./fixtures.ts";
-import { motoConfig } from "./helpers.ts";
+} from "../../../../src/runtime/backend/docker/endpoint-network.ts";
+import { RoleCredentialsProvider } from "../../../../src/runtime/agent/role-credentials.ts";
+import { MemoryTaskProtectionStore } from "../../../../src/runtime/agent/task-protection-store.ts";
+import { silentLogger } from "../../../../src/runtime/logger.ts";
+import { startMoto, type MotoServer } from "../../../support/moto.ts";
+import { snapshot, TASK_ARN } from "../../agent/fixtures.ts";
+import { motoConfig } from "../../agent/helpers.ts";
 
 const IMAGE = "local-ecs-api-test/busybox:latest";
 const PREFIX = `agenttest-endpoint-${randomBytes(3).toString("hex")}`;

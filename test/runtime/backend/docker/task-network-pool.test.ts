@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { silentLogger } from "../../../src/runtime/logger.ts";
-import { POOL_OWNER_LABEL, TaskNetworkPool, type TaskNetworkPoolOptions } from "../../../src/runtime/engine/task-network-pool.ts";
-import type { TaskEngine } from "../../../src/runtime/engine/task-engine.ts";
-import { FakeRuntime } from "../../support/fake-runtime.ts";
-import { CLUSTER_ARN, container, isStatus, makeEngine, spec, taskDefinition } from "./engine-fixture.ts";
+import { silentLogger } from "../../../../src/runtime/logger.ts";
+import { POOL_OWNER_LABEL, TaskNetworkPool, type TaskNetworkPoolOptions } from "../../../../src/runtime/backend/docker/task-network-pool.ts";
+import type { TaskEngine } from "../../../../src/runtime/engine/task-engine.ts";
+import { FakeRuntime } from "../../../support/fake-runtime.ts";
+import { CLUSTER_ARN, container, isStatus, makeEngine, spec, taskDefinition } from "../../engine/engine-fixture.ts";
 
 const IMAGE = "example/app:1";
 const T = 5_000;

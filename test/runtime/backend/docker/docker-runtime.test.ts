@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { dockerConnectionOptions, normalizeInspect, parseEvent } from "../../../src/runtime/docker-runtime.ts";
+import { dockerConnectionOptions, normalizeInspect, parseEvent } from "../../../../src/runtime/backend/docker/docker-runtime.ts";
 
 describe("dockerConnectionOptions", () => {
   it("reads DOCKER_HOST", () => {

@@ -16,7 +16,7 @@ import type {
   PidMode,
   PortMapping,
   TaskDefinition,
-} from "../../../generated/shapes.ts";
+} from "../../../../generated/shapes.ts";
 
 export interface TaskVolumeBinding {
   /** "bind": `source` is a host path; "volume": `source` is a Docker volume name. */

@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import Docker from "dockerode";
 import { afterAll, describe, expect, it } from "vitest";
-import type { ContainerDefinition, TaskDefinition } from "../../../generated/shapes.ts";
+import type { ContainerDefinition, TaskDefinition } from "../../../../generated/shapes.ts";
 import {
   buildContainerCreateOptions,
   containerEnvironment,
@@ -13,8 +13,8 @@ import {
   parseTaskMemory,
   portBindingsFor,
   taskVolumePlan,
-} from "../../../src/runtime/engine/docker-mapping.ts";
-import type { ContainerMappingInput } from "../../../src/runtime/engine/docker-mapping.ts";
+} from "../../../../src/runtime/backend/docker/docker-mapping.ts";
+import type { ContainerMappingInput } from "../../../../src/runtime/backend/docker/docker-mapping.ts";
 
 const MiB = 1024 * 1024;
 const TASK_ARN = "arn:aws:ecs:us-east-1:123456789012:task/default/0123456789abcdef0123456789abcdef";

@@ -8,8 +8,8 @@
 // after creation, so a pooled network carries the cluster label (clean-up by cluster still finds it)
 // and an owner label instead of the task's labels.
 import { randomBytes } from "node:crypto";
-import type { ContainerRuntime } from "../container-runtime.ts";
-import type { Logger } from "../logger.ts";
+import type { ContainerRuntime } from "./container-runtime.ts";
+import type { Logger } from "../../logger.ts";
 
 /** Marks a network as one of this pool's; the value identifies the emulator (data dir) that owns it. */
 export const POOL_OWNER_LABEL = "local-ecs-api.task-network-pool";

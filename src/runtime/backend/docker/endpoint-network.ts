@@ -23,8 +23,8 @@ import { promisify } from "node:util";
 import { randomBytes } from "node:crypto";
 import type Docker from "dockerode";
 import type { AddressInfo } from "node:net";
-import type { Logger } from "../logger.ts";
-import type { AgentServer } from "./agent-server.ts";
+import type { Logger } from "../../logger.ts";
+import type { AgentServer } from "../../agent/agent-server.ts";
 
 export const ENDPOINT_NETWORK_NAME = "ecs-local-network";
 export const ENDPOINT_SUBNET = "169.254.170.0/24";
