@@ -43,7 +43,7 @@ async function main(argv: string[]): Promise<number> {
         process.stderr.write("compose-convert needs a task definition JSON file\n");
         return 2;
       }
-      const { convertTaskDefinitionJson, ComposeConversionError } = await import("./runtime/compose/compose-file.ts");
+      const { convertTaskDefinitionJson, ComposeConversionError } = await import("./runtime/backend/docker/compose/compose-file.ts");
       let json: string;
       try {
         json = readFileSync(file, "utf8");

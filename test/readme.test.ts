@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { operationsTable, servedOperations, withTable } from "../codegen/readme.ts";
+import { operationsTable, servedOperations, withTable } from "../src/readme-table.ts";
 
 const readme = readFileSync(new URL("../README.md", import.meta.url), "utf8");
 

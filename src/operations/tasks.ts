@@ -100,7 +100,7 @@ export function taskOperations(deps: OperationDeps, options: TaskOperationsOptio
       const clusterArn = cluster.clusterArn!;
       const fingerprint = input.clientToken === undefined ? "" : fingerprintOf(input);
       if (input.clientToken !== undefined) {
-        const previous = engine.store.findClientToken(clusterArn, input.clientToken);
+        const previous = engine.clientToken(clusterArn, input.clientToken);
         if (previous !== undefined) {
           if (previous.fingerprint !== fingerprint) {
             throw new ConflictException("The specified client token has already been used with different request parameters.", {
@@ -146,7 +146,7 @@ export function taskOperations(deps: OperationDeps, options: TaskOperationsOptio
         tasks.push(withTags(task));
       }
       if (input.clientToken !== undefined) {
-        engine.store.putClientToken({
+        engine.rememberClientToken({
           clusterArn,
           clientToken: input.clientToken,
           fingerprint,
@@ -210,7 +210,7 @@ export function taskOperations(deps: OperationDeps, options: TaskOperationsOptio
       const parts: Buffer[] = [TASKS_OPEN];
       for (let i = 0; i < tasks.length; i++) {
         if (i > 0) parts.push(COMMA);
-        parts.push(engine.store.wireJsonBytes(tasks[i]!));
+        parts.push(engine.taskJson(tasks[i]!));
       }
       parts.push(failures.length === 0 ? NO_FAILURES_CLOSE : Buffer.from(`],"failures":${JSON.stringify(serializeFailures(failures))}}`));
       const body = Buffer.concat(parts);
@@ -232,7 +232,7 @@ export function taskOperations(deps: OperationDeps, options: TaskOperationsOptio
         offset = decodeToken(input.nextToken);
       }
       // The store pages through its (cluster, desiredStatus) index and caches the page.
-      const page = engine.store.arnPage(
+      const page = engine.listArns(
         {
           clusterArn: cluster.clusterArn!,
           family: input.family,

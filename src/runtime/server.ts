@@ -15,10 +15,10 @@ import { taskOperations, taskView } from "../operations/tasks.ts";
 import { createAgent } from "./agent/agent.ts";
 import { connectAgentToEngine, type AgentBridge } from "./agent/engine-bridge.ts";
 import { taskProtectionOperations } from "../operations/task-protection.ts";
-import { DockerRuntime } from "./backend/docker/docker-runtime.ts";
+import { DockerHost } from "./backend/docker/docker-host.ts";
 import { TaskEngine } from "./engine/task-engine.ts";
 import { TaskStore } from "./store/task-store.ts";
-import { composeWriterHooks } from "./compose/compose-writer.ts";
+import { composeWriterHooks } from "./backend/docker/compose/compose-writer.ts";
 import type { TaskView } from "../operations/index.ts";
 
 export interface ServerOptions {
@@ -43,14 +43,10 @@ export interface LocalEcsApi {
   close(): Promise<void>;
 }
 
-async function dockerVersion(runtime: DockerRuntime, config: Config): Promise<Record<string, unknown>> {
+async function dockerVersion(host: DockerHost, config: Config): Promise<Record<string, unknown>> {
   try {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error("no answer within 10 s")), 10_000);
-    });
-    const v = await Promise.race([runtime.docker.version(), timeout]).finally(() => clearTimeout(timer));
-    return { version: v.Version, apiVersion: v.ApiVersion, host: config.dockerHost ?? "unix:///var/run/docker.sock" };
+    const v = await host.version(10_000);
+    return { ...v, host: config.dockerHost ?? "unix:///var/run/docker.sock" };
   } catch (err) {
     const where = config.dockerHost ?? "/var/run/docker.sock";
     throw new StartupError(
@@ -86,13 +82,28 @@ export async function createServer(options: ServerOptions = {}): Promise<LocalEc
 
   let tasks: TaskView | undefined;
   if (options.docker !== false) {
-    const runtime = new DockerRuntime({ dockerHost: config.dockerHost, taskSubnetPool: config.taskSubnetPool });
-    const engineVersion = await dockerVersion(runtime, config);
+    const store = new TaskStore(db);
+    const docker = new DockerHost({
+      connection: { dockerHost: config.dockerHost, taskSubnetPool: config.taskSubnetPool },
+      logger: logger.child({ component: "engine" }),
+      externalNetworks: config.externalNetworks,
+      // The pool's networks belong to this data dir: a restart takes them back.
+      networkPool: { owner: store.instanceId() },
+    });
+    const engineVersion = await dockerVersion(docker, config);
     logger.info("docker.connected", engineVersion);
-    const engine = new TaskEngine({ runtime, store: new TaskStore(db), config, arns, clock, logger: logger.child({ component: "engine" }) });
+    const engine = new TaskEngine({ backend: docker.backend, store, config, arns, clock, logger: logger.child({ component: "engine" }) });
     engine.use(composeWriterHooks({ composeDest: config.composeDest, externalNetworks: config.externalNetworks, logger }));
     let bridge: AgentBridge | undefined;
-    const agent = createAgent({ config, docker: runtime.docker, logger, clock, db, resolveEndpoint: (id) => bridge?.resolveEndpoint(id) });
+    const agent = createAgent({
+      config,
+      logger,
+      clock,
+      db,
+      containers: docker.backend,
+      startEndpoint: (opts) => docker.startAgentEndpoint(opts),
+      resolveEndpoint: (id) => bridge?.resolveEndpoint(id),
+    });
     const endpoint = await agent.start();
     logger.info("agent.endpoint", { mode: endpoint.mode, baseUrl: endpoint.baseUrl, network: endpoint.network.name, credentials: agent.describe() });
     bridge = connectAgentToEngine({ agent, endpoint, engine, config, logger, db, tags: stores.tags });

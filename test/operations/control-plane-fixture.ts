@@ -13,6 +13,7 @@ import { taskDefinitionOperations } from "../../src/operations/task-definitions.
 import { Arns } from "../../src/runtime/arns.ts";
 import { loadConfig } from "../../src/runtime/config.ts";
 import { openDatabase } from "../../src/runtime/database.ts";
+import { ManualClock } from "../../src/runtime/clock.ts";
 import { silentLogger } from "../../src/runtime/logger.ts";
 import { AccountSettingStore } from "../../src/runtime/store/account-setting-store.ts";
 import { ClusterStore } from "../../src/runtime/store/cluster-store.ts";
@@ -54,12 +55,12 @@ export function makeFixture(options: FixtureOptions = {}): Fixture {
   const db = openDatabase(dataDir);
   const config = loadConfig({ AWS_ACCOUNT_ID: ACCOUNT, AWS_DEFAULT_REGION: REGION, DATA_DIR: dataDir });
   const arns = new Arns(REGION, ACCOUNT);
-  let now = START.getTime();
+  const clock = new ManualClock(START);
   const deps: OperationDeps = {
     config,
     db,
     arns,
-    clock: { now: () => new Date(now) },
+    clock,
     logger: silentLogger,
     upstream: options.upstream,
   };
@@ -82,7 +83,7 @@ export function makeFixture(options: FixtureOptions = {}): Fixture {
     ctx,
     stores: { tags, taskDefinitions, clusters, accountSettings },
     advance: (ms) => {
-      now += ms;
+      clock.advance(ms);
     },
     async call(operation, input) {
       // The per-operation spec types are correlated; this helper is generic over them on purpose.

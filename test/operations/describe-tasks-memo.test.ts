@@ -7,6 +7,7 @@ import { DescribeTasksMemo, type DescribeTasksMemoEntry } from "../../src/operat
 import { TaskEngine } from "../../src/runtime/engine/task-engine.ts";
 import { rawJsonOf, rawJsonText } from "../../src/runtime/raw-json.ts";
 import { ACCOUNT, REGION, errorOf, type Fixture } from "./control-plane-fixture.ts";
+import { ManualClock } from "../../src/runtime/clock.ts";
 import { makeTaskOpsFixture, type TaskOpsFixture } from "./task-ops-fixture.ts";
 
 const IMAGE = "example/app:1";
@@ -14,13 +15,13 @@ const IMAGE = "example/app:1";
 group("DescribeTasks through the memo", () => {
   let fx: Fixture;
   let engine: TaskEngine;
-  let now = Date.now();
+  let clock: ManualClock;
 
   let fixture: TaskOpsFixture;
 
   beforeEach(async () => {
-    now = Date.now();
-    fixture = await makeTaskOpsFixture({ images: [IMAGE], clock: { now: () => new Date(now) }, config: { stoppedTaskRetentionMs: 1000 } });
+    clock = new ManualClock(Date.now());
+    fixture = await makeTaskOpsFixture({ images: [IMAGE], clock, config: { stoppedTaskRetentionMs: 1000 } });
     ({ fx, engine } = fixture);
     await fx.call("RegisterTaskDefinition", { family: "web", containerDefinitions: [{ name: "app", image: IMAGE, memory: 64 }] });
     await fx.call("CreateCluster", { clusterName: "other" });
@@ -95,8 +96,9 @@ group("DescribeTasks through the memo", () => {
     expect(await describe({ tasks: [a, b] })).toEqual(before);
     expect((before.json["tasks"] as Task[]).map((t) => t.taskArn)).toEqual([a, b]);
 
-    now += 60_000;
-    expect(engine.purge()).toEqual([a]);
+    // Past the retention: the engine's purge timer (on the same clock) drops the stopped task.
+    clock.advance(60_000);
+    expect(engine.get(a)).toBeUndefined();
     const after = await describe({ tasks: [a, b] });
     expect((after.json["tasks"] as Task[]).map((t) => t.taskArn)).toEqual([b]);
     expect(after.json["failures"]).toEqual([{ arn: a, reason: "MISSING" }]);
@@ -111,7 +113,7 @@ group("DescribeTasks through the memo", () => {
 
     // The missing task comes into existence (stored directly: the engine never reuses an ARN).
     const current = engine.get(a)!;
-    engine.store.put({ ...current, taskArn: missing });
+    fixture.store.put({ ...current, taskArn: missing });
     const found = await describe({ tasks: [a, missing] });
     expect((found.json["tasks"] as Task[]).map((t) => t.taskArn)).toEqual([a, missing]);
     expect(found.json["failures"]).toEqual([]);
@@ -120,7 +122,7 @@ group("DescribeTasks through the memo", () => {
     const otherArn = fx.stores.clusters.require("other").clusterArn!;
     const fromOther = await describe({ cluster: "other", tasks: [missing] });
     expect(fromOther.json["failures"]).toEqual([{ arn: missing, reason: "MISSING" }]);
-    engine.store.put({ ...engine.get(missing)!, clusterArn: otherArn });
+    fixture.store.put({ ...engine.get(missing)!, clusterArn: otherArn });
     expect((await describe({ cluster: "other", tasks: [missing] })).json["tasks"]).toMatchObject([{ taskArn: missing, clusterArn: otherArn }]);
     expect((await describe({ tasks: [missing] })).json["failures"]).toEqual([{ arn: missing, reason: "MISSING" }]);
   });

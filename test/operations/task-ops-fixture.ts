@@ -4,18 +4,20 @@ import type { Config } from "../../src/runtime/config.ts";
 import { TaskEngine } from "../../src/runtime/engine/task-engine.ts";
 import { silentLogger } from "../../src/runtime/logger.ts";
 import { TaskStore } from "../../src/runtime/store/task-store.ts";
-import { FakeRuntime } from "../support/fake-runtime.ts";
+import { FakeBackend } from "../support/fake-backend.ts";
 import { makeFixture, type Fixture } from "./control-plane-fixture.ts";
 
 export interface TaskOpsFixture {
   fx: Fixture;
   engine: TaskEngine;
-  fake: FakeRuntime;
+  fake: FakeBackend;
+  /** The engine's task store (tests plant tasks the engine never made). */
+  store: TaskStore;
   close(): Promise<void>;
 }
 
 /**
- * The control plane plus the task operations on a started engine over the in-memory fake runtime, wired
+ * The control plane plus the task operations on a started engine over the in-memory fake backend, wired
  * as the server wires them (cluster counts and task tags come from the engine).
  */
 export async function makeTaskOpsFixture(
@@ -23,11 +25,12 @@ export async function makeTaskOpsFixture(
 ): Promise<TaskOpsFixture> {
   let view: ReturnType<typeof taskView> | undefined;
   const fx = makeFixture({ taskCounts: (arn) => view!.taskCounts(arn), resourceExists: (arn) => view!.taskExists(arn) });
-  const fake = new FakeRuntime();
+  const fake = new FakeBackend();
   for (const image of options.images) fake.images.add(image);
+  const store = new TaskStore(fx.db);
   const engine = new TaskEngine({
-    runtime: fake,
-    store: new TaskStore(fx.db),
+    backend: fake,
+    store,
     config: { ...fx.deps.config, ...options.config },
     arns: fx.deps.arns,
     clock: options.clock ?? systemClock,
@@ -41,6 +44,7 @@ export async function makeTaskOpsFixture(
     fx,
     engine,
     fake,
+    store,
     async close() {
       await engine.close();
       fx.close();

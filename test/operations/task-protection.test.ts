@@ -8,10 +8,10 @@ import { taskProtectionOperations } from "../../src/operations/task-protection.t
 import { createAgentServer, type AgentServer } from "../../src/runtime/agent/agent-server.ts";
 import { CredentialsRegistry } from "../../src/runtime/agent/credentials-registry.ts";
 import { MemoryTaskProtectionStore } from "../../src/runtime/agent/task-protection-store.ts";
-import type { Clock } from "../../src/runtime/clock.ts";
+import type { TimeSource } from "../../src/runtime/clock.ts";
 import { silentLogger } from "../../src/runtime/logger.ts";
 import { ClusterStore } from "../../src/runtime/store/cluster-store.ts";
-import { FakeRuntime } from "../support/fake-runtime.ts";
+import { FakeBackend } from "../support/fake-backend.ts";
 import { arns, isStatus, makeEngine, spec, taskDefinition } from "../runtime/engine/engine-fixture.ts";
 
 const IMAGE = "example/app:1";
@@ -26,12 +26,12 @@ afterEach(async () => {
 type Ops = Required<Pick<EcsOperations<OperationContext>, "getTaskProtection" | "updateTaskProtection">>;
 
 async function setup() {
-  const fake = new FakeRuntime();
+  const fake = new FakeBackend();
   fake.images.add(IMAGE);
   const { engine, db } = makeEngine(fake);
   await engine.start();
   cleanups.push(() => engine.close());
-  const clock: Clock = { now: () => NOW };
+  const clock: TimeSource = { now: () => NOW };
   const protection = new MemoryTaskProtectionStore(clock);
   const clusters = new ClusterStore(db, arns);
   clusters.save(clusters.newCluster("other"));

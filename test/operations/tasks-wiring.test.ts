@@ -10,7 +10,7 @@ import { openDatabase } from "../../src/runtime/database.ts";
 import { TaskEngine } from "../../src/runtime/engine/task-engine.ts";
 import { silentLogger } from "../../src/runtime/logger.ts";
 import { TaskStore } from "../../src/runtime/store/task-store.ts";
-import { FakeRuntime } from "../support/fake-runtime.ts";
+import { FakeBackend } from "../support/fake-backend.ts";
 
 let engine: TaskEngine | undefined;
 afterEach(async () => {
@@ -28,9 +28,9 @@ it("RunTask through createOperations counts the task in DescribeClusters and blo
     upstream: undefined,
   };
   const stores = openControlPlaneStores(deps);
-  const fake = new FakeRuntime();
+  const fake = new FakeBackend();
   fake.images.add("img:1");
-  engine = new TaskEngine({ runtime: fake, store: new TaskStore(deps.db), config, arns: deps.arns, clock: deps.clock, logger: deps.logger });
+  engine = new TaskEngine({ backend: fake, store: new TaskStore(deps.db), config, arns: deps.arns, clock: deps.clock, logger: deps.logger });
   await engine.start();
   const ops = createOperations(deps, stores, {
     tasks: taskView(engine),

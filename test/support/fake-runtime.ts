@@ -28,6 +28,8 @@ export interface FakeContainer {
   ports: ContainerSnapshot["ports"];
   /** When true, stop() behaves like a PID 1 ignoring SIGTERM: killed after the timeout → 137. */
   ignoresSigterm: boolean;
+  /** What the container printed (`print`), as Docker's multiplexed log frames. */
+  output: Buffer[];
 }
 
 /** Calls recorded in order, e.g. "stop ecs-x-1-app-…" */
@@ -105,6 +107,7 @@ export class FakeRuntime implements ContainerRuntime {
       networks,
       ports: [],
       ignoresSigterm: false,
+      output: [],
     });
     return id;
   }
@@ -222,6 +225,23 @@ export class FakeRuntime implements ContainerRuntime {
     return this.volumes.has(name);
   }
 
+  /** What the container printed so far (no following: the output ends at once). */
+  async logs(id: string): Promise<{ tty: boolean; chunks: AsyncIterable<Buffer> }> {
+    const c = this.#require(id);
+    const frames = [...c.output];
+    return {
+      tty: false,
+      chunks: (async function* () {
+        yield* frames;
+      })(),
+    };
+  }
+
+  async stats(id: string): Promise<Record<string, unknown> | null> {
+    const c = this.containers.get(id);
+    return c?.status === "running" ? { read: new Date().toISOString(), cpu_stats: {}, memory_stats: { usage: 1 } } : null;
+  }
+
   events(filter: { labels: string[] }, handlers: EventHandlers): EventSubscription {
     const sub = { labels: filter.labels, handlers };
     this.#subscribers.add(sub);
@@ -253,6 +273,15 @@ export class FakeRuntime implements ContainerRuntime {
     if (options.silent === true) return;
     if (options.oom === true) this.#emit(c, "oom");
     this.#emit(c, "die", { exitCode: String(exitCode) });
+  }
+
+  /** Appends to the container's output as a Docker log frame. */
+  print(id: string, text: string, stream: "stdout" | "stderr" = "stdout"): void {
+    const payload = Buffer.from(text, "utf8");
+    const header = Buffer.alloc(8);
+    header[0] = stream === "stderr" ? 2 : 1;
+    header.writeUInt32BE(payload.length, 4);
+    this.#require(id).output.push(Buffer.concat([header, payload]));
   }
 
   setHealth(id: string, health: HealthState): void {

@@ -4,7 +4,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { timingSafeEqual } from "node:crypto";
-import { systemClock, type Clock } from "../clock.ts";
+import { systemClock, type TimeSource } from "../clock.ts";
 import type { Logger } from "../logger.ts";
 import type { CredentialsRegistry } from "./credentials-registry.ts";
 import { buildContainerResponse, buildStatsResponse, buildTaskResponse, rfc3339Nano, type MetadataVersion, type TaskMetadataSnapshot } from "./metadata.ts";
@@ -37,7 +37,7 @@ export interface AgentServerOptions {
   authorizationToken?: string | undefined;
   /** How long a credentials request waits for a first AssumeRole before 503 (default 800 ms, under the SDKs' 1 s). */
   credentialsWaitMs?: number;
-  clock?: Clock;
+  clock?: TimeSource;
 }
 
 export interface AgentServer {

@@ -1,31 +1,31 @@
 // Wires the agent-side pieces together so the task engine needs a handful of calls: start the endpoint,
 // register a task's credentials, resolve its secrets, inject env, ship awslogs, and forget the task.
-import type Docker from "dockerode";
 import type { DatabaseSync } from "node:sqlite";
 import type { Config } from "../config.ts";
-import type { Clock } from "../clock.ts";
+import type { TimeSource } from "../clock.ts";
 import type { Logger } from "../logger.ts";
 import { createAgentServer, type AgentServer, type EndpointContext } from "./agent-server.ts";
-import { AwsLogsShipper } from "./awslogs.ts";
+import { AwsLogsShipper, type ContainerLogSource } from "./awslogs.ts";
 import { createAgentAwsClients, type AgentAwsClients } from "./aws-clients.ts";
 import { CredentialsRegistry } from "./credentials-registry.ts";
-import { startAgentEndpoint, type AgentEndpoint, type StartAgentEndpointOptions } from "../backend/docker/endpoint-network.ts";
+import type { AgentEndpoint, AgentEndpointRequest } from "./agent-endpoint.ts";
 import { RoleCredentialsProvider } from "./role-credentials.ts";
 import { SecretsResolver } from "./secrets.ts";
 import { MemoryTaskProtectionStore, SqliteTaskProtectionStore, type TaskProtectionStore } from "./task-protection-store.ts";
 
 export interface AgentOptions {
   config: Config;
-  docker: Docker;
   logger: Logger;
+  /** Container output and stats by runtime id (the task backend). */
+  containers: ContainerLogSource & { stats(runtimeId: string): Promise<Record<string, unknown> | null> };
+  /** Makes 169.254.170.2 reachable from task containers and serves the agent server there. */
+  startEndpoint(options: AgentEndpointRequest): Promise<AgentEndpoint>;
   /** The engine's lookup of a per-container metadata endpoint id. */
   resolveEndpoint(id: string): EndpointContext | undefined;
-  /** Docker stats for TMDS; default: one non-streaming `GET /containers/{id}/stats`. */
-  stats?: (dockerId: string) => Promise<Record<string, unknown> | null>;
   protection?: TaskProtectionStore;
   /** The server's database: task protection is kept there (survives restarts) unless `protection` is given. */
   db?: DatabaseSync;
-  clock?: Clock;
+  clock?: TimeSource;
 }
 
 export interface Agent {
@@ -39,14 +39,14 @@ export interface Agent {
   /** Set once `start` has resolved. */
   readonly endpoint: AgentEndpoint | undefined;
   /** Creates/reuses ecs-local-network and starts serving at 169.254.170.2 (see endpoint-network.ts). */
-  start(options?: Pick<StartAgentEndpointOptions, "mode" | "port" | "networkName" | "removeAddressOnTeardown">): Promise<AgentEndpoint>;
+  start(options?: Pick<AgentEndpointRequest, "mode" | "port" | "networkName" | "removeAddressOnTeardown">): Promise<AgentEndpoint>;
   /** For the start-up log: endpoints and which base credentials are in use. */
   describe(): string;
   stop(): Promise<void>;
 }
 
 export function createAgent(options: AgentOptions): Agent {
-  const { config, docker, logger } = options;
+  const { config, logger } = options;
   const log = logger.child({ component: "agent" });
   const clients = createAgentAwsClients(config);
   const credentials = new RoleCredentialsProvider({ clients, logger: log, ...(options.clock ? { clock: options.clock } : {}) });
@@ -57,11 +57,9 @@ export function createAgent(options: AgentOptions): Agent {
   const protection =
     options.protection ??
     (options.db === undefined ? new MemoryTaskProtectionStore(options.clock) : new SqliteTaskProtectionStore(options.db, options.clock));
-  const stats =
-    options.stats ??
-    (async (dockerId: string) => (await docker.getContainer(dockerId).stats({ stream: false })) as unknown as Record<string, unknown>);
+  const stats = (runtimeId: string) => options.containers.stats(runtimeId);
   const server = createAgentServer({ resolveEndpoint: options.resolveEndpoint, registry, credentials, stats, protection, logger: log });
-  const awslogs = new AwsLogsShipper({ docker, clients, credentials, logger: log });
+  const awslogs = new AwsLogsShipper({ source: options.containers, clients, credentials, logger: log });
   let endpoint: AgentEndpoint | undefined;
   return {
     clients,
@@ -75,7 +73,7 @@ export function createAgent(options: AgentOptions): Agent {
       return endpoint;
     },
     async start(startOptions = {}) {
-      endpoint = await startAgentEndpoint({ docker, server, logger: log, taskAwsEndpointUrl: config.taskAwsEndpointUrl, ...startOptions });
+      endpoint = await options.startEndpoint({ server, logger: log, taskAwsEndpointUrl: config.taskAwsEndpointUrl, ...startOptions });
       return endpoint;
     },
     describe: () => clients.describe(),

@@ -9,8 +9,7 @@
 // Docker for the logs `since` that instant and drops every line at or before it. Docker's timestamps have
 // nanosecond precision, so the cursor is exact.
 import { CreateLogGroupCommand, CreateLogStreamCommand, PutLogEventsCommand, type InputLogEvent } from "@aws-sdk/client-cloudwatch-logs";
-import type Docker from "dockerode";
-import type { Readable } from "node:stream";
+import { ContainerMissingError, type LogChunk, type LogOptions } from "../backend/task-backend.ts";
 import type { Logger } from "../logger.ts";
 import type { AgentAwsClients } from "./aws-clients.ts";
 import { awslogsTarget, type AwsLogsTarget } from "./awslogs-options.ts";
@@ -47,8 +46,13 @@ export interface LogCursor {
  */
 export type ShippingOutcome = "ended" | "stopped" | "gone";
 
+/** Where container output comes from (the task backend). */
+export interface ContainerLogSource {
+  logs(runtimeId: string, options: LogOptions): AsyncIterable<LogChunk>;
+}
+
 export interface AwsLogsShipperOptions {
-  docker: Docker;
+  source: ContainerLogSource;
   clients: AgentAwsClients;
   credentials: RoleCredentialsProvider;
   logger: Logger;
@@ -91,7 +95,8 @@ interface Shipment {
   gone: boolean;
   /** The newest event sent (starts at `input.after`). */
   cursor: LogCursor | undefined;
-  stream: Readable | undefined;
+  /** Ends the following of the container's output. */
+  following: AbortController;
   wake: () => void;
   wakeup: Promise<void>;
   failing: boolean;
@@ -100,7 +105,7 @@ interface Shipment {
 }
 
 export class AwsLogsShipper {
-  readonly #docker: Docker;
+  readonly #source: ContainerLogSource;
   readonly #clients: AgentAwsClients;
   readonly #credentials: RoleCredentialsProvider;
   readonly #logger: Logger;
@@ -110,7 +115,7 @@ export class AwsLogsShipper {
   readonly #active = new Map<string, Shipment>();
 
   constructor(options: AwsLogsShipperOptions) {
-    this.#docker = options.docker;
+    this.#source = options.source;
     this.#clients = options.clients;
     this.#credentials = options.credentials;
     this.#logger = options.logger;
@@ -135,7 +140,7 @@ export class AwsLogsShipper {
       interrupted: false,
       gone: false,
       cursor: input.after,
-      stream: undefined,
+      following: new AbortController(),
       wake: () => {},
       wakeup: Promise.resolve(),
       failing: false,
@@ -163,7 +168,7 @@ export class AwsLogsShipper {
     const s = this.#active.get(dockerId);
     if (s === undefined) return;
     s.interrupted = true;
-    s.stream?.destroy();
+    s.following.abort();
     s.ended = true;
     s.wake();
     const timer = setTimeout(() => {
@@ -197,40 +202,20 @@ export class AwsLogsShipper {
 
   async #follow(s: Shipment, log: Logger): Promise<void> {
     try {
-      const container = this.#docker.getContainer(s.input.dockerId);
-      const info = await container.inspect();
-      const since = s.input.after === undefined ? {} : { since: dockerSince(s.input.after) };
-      const stream = (await container.logs({ follow: true, stdout: true, stderr: true, timestamps: true, ...since })) as unknown as Readable;
-      s.stream = stream;
+      const since = s.input.after === undefined ? undefined : dockerSince(s.input.after);
+      const chunks = this.#source.logs(s.input.dockerId, { follow: true, timestamps: true, since, signal: s.following.signal });
       const lines = { stdout: "", stderr: "" };
-      const onText = (which: "stdout" | "stderr", text: string): void => {
-        const all = lines[which] + text;
-        const parts = all.split("\n");
-        lines[which] = parts.pop() ?? "";
-        for (const line of parts) this.#enqueue(s, line, log);
-      };
-      let carry: Buffer = Buffer.alloc(0);
-      for await (const chunk of stream) {
+      for await (const chunk of chunks) {
         if (s.abandoned) break;
-        const buf = chunk as Buffer;
-        if (info.Config.Tty) {
-          onText("stdout", buf.toString("utf8"));
-          continue;
-        }
-        // Docker multiplexes non-TTY output: 8-byte header (stream type, 3 zero bytes, big-endian size).
-        carry = carry.length === 0 ? buf : Buffer.concat([carry, buf]);
-        while (carry.length >= 8) {
-          const size = carry.readUInt32BE(4);
-          if (carry.length < 8 + size) break;
-          onText(carry[0] === 2 ? "stderr" : "stdout", carry.subarray(8, 8 + size).toString("utf8"));
-          carry = carry.subarray(8 + size);
-        }
+        const parts = (lines[chunk.stream] + chunk.text).split("\n");
+        lines[chunk.stream] = parts.pop() ?? "";
+        for (const line of parts) this.#enqueue(s, line, log);
       }
       // An unterminated last line is complete only when the output really ended; after `stop` it is re-read
       // on resume rather than sent in two pieces.
       if (!s.interrupted) for (const which of ["stdout", "stderr"] as const) if (lines[which] !== "") this.#enqueue(s, lines[which], log);
     } catch (err) {
-      if ((err as { statusCode?: number }).statusCode === 404) {
+      if (err instanceof ContainerMissingError) {
         s.gone = true;
       } else if (!s.ended) {
         s.interrupted = true;

@@ -13,15 +13,15 @@ import { randomUUID } from "node:crypto";
 import type { DatabaseSync } from "node:sqlite";
 import type { KeyValuePair, LogConfiguration, Tag, Task, TaskDefinition } from "../../../generated/shapes.ts";
 import { parseEcsArn } from "../arns.ts";
-import { systemClock, type Clock } from "../clock.ts";
+import { systemClock, type TimeSource } from "../clock.ts";
 import type { Config } from "../config.ts";
 import type { Logger } from "../logger.ts";
 import type { TaskEngine } from "../engine/task-engine.ts";
 import type { BeforeCreateContext, ContainerCreateExtras, TaskProvisionExtras, TaskRuntimeState } from "../engine/engine-types.ts";
-import type { ContainerSnapshot } from "../backend/docker/container-runtime.ts";
+import type { ObservedContainer } from "../backend/task-backend.ts";
 import type { Agent } from "./agent.ts";
 import type { EndpointContext } from "./agent-server.ts";
-import type { AgentEndpoint } from "../backend/docker/endpoint-network.ts";
+import type { AgentEndpoint } from "./agent-endpoint.ts";
 import { EndpointIdStore } from "./endpoint-id-store.ts";
 import { buildTaskSnapshot, type ContainerNotes } from "./metadata-snapshot.ts";
 
@@ -41,7 +41,7 @@ export interface AgentBridge {
 /** The parts of the agent the bridge drives. */
 export type BridgeAgent = Pick<Agent, "registry" | "secrets" | "awslogs" | "protection" | "server">;
 /** The parts of the engine the bridge reads (in-memory state only) and hooks into. */
-export type BridgeEngine = Pick<TaskEngine, "use" | "get" | "runtimeState">;
+export type BridgeEngine = Pick<TaskEngine, "use" | "get" | "runtimeState" | "runtimeFacts">;
 
 export interface AgentBridgeOptions {
   agent: BridgeAgent;
@@ -54,7 +54,7 @@ export interface AgentBridgeOptions {
   db: DatabaseSync;
   /** Task tags for taskWithTags (the server's TagStore). */
   tags: { get(arn: string): Tag[] };
-  clock?: Clock | undefined;
+  clock?: TimeSource | undefined;
   newId?: (() => string) | undefined;
 }
 
@@ -79,7 +79,7 @@ class EngineBridge implements AgentBridge {
   readonly #logger: Logger;
   readonly #store: EndpointIdStore;
   readonly #tags: AgentBridgeOptions["tags"];
-  readonly #clock: Clock;
+  readonly #clock: TimeSource;
   readonly #newId: () => string;
   /** The FULL_URI token containers get: kept across restarts so re-adopted containers stay authorised. */
   readonly #token: string | undefined;
@@ -130,8 +130,9 @@ class EngineBridge implements AgentBridge {
         if (this.#disposed) return undefined;
         const task = this.#engine.get(taskArn);
         const state = this.#engine.runtimeState(taskArn);
-        if (task === undefined || state === undefined) return undefined;
-        return buildTaskSnapshot({ task, state, tags: this.#tags?.get(taskArn), notes: this.#notes.get(taskArn) });
+        const facts = this.#engine.runtimeFacts(taskArn);
+        if (task === undefined || state === undefined || facts === undefined) return undefined;
+        return buildTaskSnapshot({ task, state, facts, tags: this.#tags?.get(taskArn), notes: this.#notes.get(taskArn) });
       },
     };
   }
@@ -154,7 +155,7 @@ class EngineBridge implements AgentBridge {
     // address (or the gateway), so containers on any network reach it through their default route, as
     // host-mode containers always did; joining would only cost a second endpoint per container.
     if (this.#endpoint.mode !== undefined && this.#endpoint.mode !== "in-container") return undefined;
-    return { networks: [this.#endpoint.network.name] };
+    return { networks: [{ name: this.#endpoint.network.name }] };
   }
 
   async #beforeCreate(ctx: BeforeCreateContext): Promise<ContainerCreateExtras> {
@@ -205,17 +206,17 @@ class EngineBridge implements AgentBridge {
     return extras;
   }
 
-  #onContainerStarted(task: Task, name: string, snap: ContainerSnapshot): void {
+  #onContainerStarted(task: Task, name: string, observed: ObservedContainer): void {
     const taskArn = task.taskArn ?? "";
-    if (snap.imageId !== "") {
-      nested(this.#notes, taskArn).set(name, { ...this.#notes.get(taskArn)?.get(name), imageId: snap.imageId });
+    if (observed.imageId !== "") {
+      nested(this.#notes, taskArn).set(name, { ...this.#notes.get(taskArn)?.get(name), imageId: observed.imageId });
       const id = this.#byTask.get(taskArn)?.get(name);
-      if (id !== undefined) this.#store.setImageId(id, snap.imageId);
+      if (id !== undefined) this.#store.setImageId(id, observed.imageId);
     }
     const state = this.#engine.runtimeState(taskArn);
     const lc = state === undefined ? undefined : awslogsConfiguration(state, name);
     if (state === undefined || lc === undefined) return;
-    this.#ship(state, { dockerId: snap.id, taskArn, containerName: name }, { ...lc.options, ...this.#secretLogOptions.get(taskArn)?.get(name) });
+    this.#ship(state, { dockerId: observed.runtimeId, taskArn, containerName: name }, { ...lc.options, ...this.#secretLogOptions.get(taskArn)?.get(name) });
   }
 
   /** Ships one container's output, from where an earlier run of the server left off if it shipped it too. */

@@ -3,9 +3,8 @@
 // the bridge itself noted (creation time, image id).
 import type { ContainerDefinition, Tag, Task } from "../../../generated/shapes.ts";
 import { clusterNameOf } from "../arns.ts";
-import { ECS_LABELS } from "../backend/docker/docker-mapping.ts";
+import { ECS_LABELS, NETWORK_HOLDER_NAME, type TaskRuntimeFacts } from "../backend/task-backend.ts";
 import type { ContainerRecord, TaskRuntimeState } from "../engine/engine-types.ts";
-import { PAUSE_CONTAINER_NAME } from "../engine/task-engine.ts";
 import type { InternalContainerStatus, MetadataContainer, TaskMetadataSnapshot } from "./metadata.ts";
 
 /** What the bridge knows about a container that the engine's record does not carry. */
@@ -17,16 +16,15 @@ export interface ContainerNotes {
 export interface SnapshotInput {
   task: Task;
   state: TaskRuntimeState;
+  /** What the runtime knows of the task (its network, namespace holder, volumes). */
+  facts: TaskRuntimeFacts;
   tags?: Tag[] | undefined;
   /** By task-definition container name. */
   notes?: ReadonlyMap<string, ContainerNotes> | undefined;
 }
 
-/** Where Docker's local volume driver keeps a named volume (the agent reports the mountpoint). */
-const LOCAL_VOLUME_ROOT = "/var/lib/docker/volumes";
-
 export function buildTaskSnapshot(input: SnapshotInput): TaskMetadataSnapshot {
-  const { task, state } = input;
+  const { task, state, facts } = input;
   const td = state.taskDefinition;
   const defs = td.containerDefinitions ?? [];
   const clusterName = clusterNameOf(task.clusterArn);
@@ -40,19 +38,19 @@ export function buildTaskSnapshot(input: SnapshotInput): TaskMetadataSnapshot {
   const taskStopping = task.desiredStatus === "STOPPED";
 
   const containers: MetadataContainer[] = [];
-  if (state.networkMode === "awsvpc" && state.pause?.runtimeId !== undefined) {
-    const pause = state.pause;
+  if (state.networkMode === "awsvpc" && facts.holder?.runtimeId !== undefined) {
+    const holder = facts.holder;
     containers.push({
-      name: PAUSE_CONTAINER_NAME,
-      dockerId: pause.runtimeId ?? "",
-      dockerName: pause.dockerName,
+      name: NETWORK_HOLDER_NAME,
+      dockerId: holder.runtimeId ?? "",
+      dockerName: holder.runtimeName,
       // The engine does not record which image it used for the pause container.
       image: "",
       imageId: "",
-      labels: ecsLabels(PAUSE_CONTAINER_NAME),
+      labels: ecsLabels(NETWORK_HOLDER_NAME),
       knownStatus: state.deprovisioned ? "STOPPED" : state.provisioned ? "RESOURCES_PROVISIONED" : "NONE",
       desiredStatus: taskStopping ? "STOPPED" : "RESOURCES_PROVISIONED",
-      networks: [{ networkMode: "awsvpc", ipv4Addresses: pause.ipv4 === undefined ? [] : [pause.ipv4] }],
+      networks: [{ networkMode: "awsvpc", ipv4Addresses: state.ipv4 === undefined ? [] : [state.ipv4] }],
       ports: [],
       volumes: [],
       limits: { cpu: 0, memory: 0 },
@@ -68,7 +66,7 @@ export function buildTaskSnapshot(input: SnapshotInput): TaskMetadataSnapshot {
     const mc: MetadataContainer = {
       name: rec.name,
       dockerId: rec.runtimeId ?? "",
-      dockerName: rec.dockerName,
+      dockerName: rec.runtimeName,
       image: def.image ?? "",
       imageId: notes?.imageId ?? rec.imageDigest ?? "",
       labels: { ...def.dockerLabels, ...ecsLabels(rec.name) },
@@ -78,14 +76,14 @@ export function buildTaskSnapshot(input: SnapshotInput): TaskMetadataSnapshot {
       createdAt: notes?.createdAt,
       startedAt: rec.startedAt === undefined ? undefined : new Date(rec.startedAt),
       finishedAt: rec.finishedAt === undefined ? undefined : new Date(rec.finishedAt),
-      networks: containerNetworks(state, rec),
+      networks: containerNetworks(state, facts, rec),
       ports: (rec.networkBindings ?? []).map((b) => ({
         containerPort: b.containerPort ?? 0,
         hostPort: b.hostPort,
         protocol: b.protocol ?? "tcp",
         hostIp: b.bindIP,
       })),
-      volumes: containerVolumes(state, def),
+      volumes: containerVolumes(facts, def),
       limits: { cpu: override?.cpu ?? def.cpu ?? 0, memory: override?.memory ?? def.memory ?? 0 },
       type: "NORMAL",
     };
@@ -104,10 +102,10 @@ export function buildTaskSnapshot(input: SnapshotInput): TaskMetadataSnapshot {
   return snapshot;
 }
 
-function containerNetworks(state: TaskRuntimeState, rec: ContainerRecord): MetadataContainer["networks"] {
+function containerNetworks(state: TaskRuntimeState, facts: TaskRuntimeFacts, rec: ContainerRecord): MetadataContainer["networks"] {
   switch (state.networkMode) {
     case "awsvpc":
-      return [{ networkMode: "awsvpc", ipv4Addresses: state.pause?.ipv4 === undefined ? [] : [state.pause.ipv4] }];
+      return [{ networkMode: "awsvpc", ipv4Addresses: state.ipv4 === undefined ? [] : [state.ipv4] }];
     case "host":
       return [{ networkMode: "host", ipv4Addresses: [] }];
     case "none":
@@ -116,22 +114,19 @@ function containerNetworks(state: TaskRuntimeState, rec: ContainerRecord): Metad
       // bridge: the Docker networks the container is on, the task's own network first (the one a
       // client reading Networks[0] expects), then the endpoint and external networks.
       const entries = Object.entries(rec.networks ?? {});
-      entries.sort(([a], [b]) => (a === state.networkName ? -1 : b === state.networkName ? 1 : 0));
+      entries.sort(([a], [b]) => (a === facts.networkName ? -1 : b === facts.networkName ? 1 : 0));
       return entries.map(([name, ip]) => ({ networkMode: name, ipv4Addresses: ip === "" ? [] : [ip] }));
     }
   }
 }
 
-function containerVolumes(state: TaskRuntimeState, def: ContainerDefinition): MetadataContainer["volumes"] {
+function containerVolumes(facts: TaskRuntimeFacts, def: ContainerDefinition): MetadataContainer["volumes"] {
   const out: MetadataContainer["volumes"] = [];
   for (const mp of def.mountPoints ?? []) {
-    const binding = mp.sourceVolume === undefined ? undefined : state.volumeBindings[mp.sourceVolume];
-    if (binding === undefined) continue;
-    if (binding.type === "bind") {
-      out.push({ source: binding.source, destination: mp.containerPath ?? "" });
-    } else {
-      out.push({ dockerName: binding.source, source: `${LOCAL_VOLUME_ROOT}/${binding.source}/_data`, destination: mp.containerPath ?? "" });
-    }
+    const volume = mp.sourceVolume === undefined ? undefined : facts.volumes[mp.sourceVolume];
+    if (volume === undefined) continue;
+    if (volume.type === "bind") out.push({ source: volume.source, destination: mp.containerPath ?? "" });
+    else out.push({ dockerName: volume.source, source: volume.hostPath, destination: mp.containerPath ?? "" });
   }
   return out;
 }

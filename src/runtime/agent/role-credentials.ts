@@ -11,7 +11,7 @@
 import { AssumeRoleCommand } from "@aws-sdk/client-sts";
 import type { AwsCredentialIdentity } from "@smithy/types";
 import { createHash, randomBytes } from "node:crypto";
-import { systemClock, type Clock } from "../clock.ts";
+import { systemClock, type TimeSource } from "../clock.ts";
 import type { Logger } from "../logger.ts";
 import type { AgentAwsClients } from "./aws-clients.ts";
 
@@ -30,7 +30,7 @@ export type RoleCredentialsMode = "assume-role" | "assume-role-unsigned" | "plac
 export interface RoleCredentialsProviderOptions {
   clients: AgentAwsClients;
   logger: Logger;
-  clock?: Clock;
+  clock?: TimeSource;
   /** Refresh this long before expiry (default 5 min). */
   refreshBeforeMs?: number;
   /** AssumeRole DurationSeconds (default 3600, the maximum for chained roles). */
@@ -52,7 +52,7 @@ const UNSIGNED_PLACEHOLDER_KEYS: AwsCredentialIdentity = { accessKeyId: "local-e
 export class RoleCredentialsProvider {
   readonly #clients: AgentAwsClients;
   readonly #logger: Logger;
-  readonly #clock: Clock;
+  readonly #clock: TimeSource;
   readonly #refreshBeforeMs: number;
   readonly #durationSeconds: number;
   readonly #retryAfterMs: number;
@@ -223,7 +223,7 @@ function cacheKey(roleArn: string, taskArn: string): string {
   return `${roleArn}\n${taskArn}`;
 }
 
-function placeholderCredentials(roleArn: string, taskArn: string, clock: Clock): RoleCredentials {
+function placeholderCredentials(roleArn: string, taskArn: string, clock: TimeSource): RoleCredentials {
   const tag = createHash("sha256").update(`${roleArn}\n${taskArn}`).digest("hex").slice(0, 4).toUpperCase();
   return {
     roleArn,

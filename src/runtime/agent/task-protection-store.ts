@@ -3,7 +3,7 @@
 // in SQLite (`SqliteTaskProtectionStore`) so protection set before a restart still holds for the re-adopted
 // task; only the expiration instant is stored, and expiry is always judged against the clock on read.
 import type { DatabaseSync, StatementSync } from "node:sqlite";
-import { systemClock, type Clock } from "../clock.ts";
+import { systemClock, type TimeSource } from "../clock.ts";
 
 export interface TaskProtection {
   taskArn: string;
@@ -27,7 +27,7 @@ export class TaskProtectionRangeError extends Error {
 }
 
 /** The expiration instant for enabling protection now; throws TaskProtectionRangeError on a bad duration. */
-function expirationFor(clock: Clock, expiresInMinutes: number | undefined): Date {
+function expirationFor(clock: TimeSource, expiresInMinutes: number | undefined): Date {
   const minutes = expiresInMinutes ?? DEFAULT_PROTECTION_MINUTES;
   if (!Number.isInteger(minutes) || minutes < 1 || minutes > MAX_PROTECTION_MINUTES) {
     throw new TaskProtectionRangeError(`expiresInMinutes must be between 1 and ${MAX_PROTECTION_MINUTES}; got ${minutes}`);
@@ -38,10 +38,10 @@ function expirationFor(clock: Clock, expiresInMinutes: number | undefined): Date
 const off = (taskArn: string): TaskProtection => ({ taskArn, protectionEnabled: false, expirationDate: undefined });
 
 export class MemoryTaskProtectionStore implements TaskProtectionStore {
-  readonly #clock: Clock;
+  readonly #clock: TimeSource;
   readonly #byTask = new Map<string, Date>();
 
-  constructor(clock: Clock = systemClock) {
+  constructor(clock: TimeSource = systemClock) {
     this.#clock = clock;
   }
 
@@ -72,12 +72,12 @@ export class MemoryTaskProtectionStore implements TaskProtectionStore {
 
 /** Protection in the server's database: survives restarts, so re-adopted tasks stay protected. */
 export class SqliteTaskProtectionStore implements TaskProtectionStore {
-  readonly #clock: Clock;
+  readonly #clock: TimeSource;
   readonly #get: StatementSync;
   readonly #put: StatementSync;
   readonly #delete: StatementSync;
 
-  constructor(db: DatabaseSync, clock: Clock = systemClock) {
+  constructor(db: DatabaseSync, clock: TimeSource = systemClock) {
     this.#clock = clock;
     db.exec("CREATE TABLE IF NOT EXISTS agent_task_protection (task_arn TEXT PRIMARY KEY, expires_at INTEGER NOT NULL)");
     this.#get = db.prepare("SELECT expires_at FROM agent_task_protection WHERE task_arn = ?");

@@ -9,9 +9,8 @@ import type {
   TaskDefinition,
   TaskOverride,
 } from "../../../generated/shapes.ts";
-import type { ContainerSnapshot } from "../backend/docker/container-runtime.ts";
+import type { BackendTaskData, ExtraNetwork, ObservedContainer } from "../backend/task-backend.ts";
 import type { KnownStatus } from "./dependency-graph.ts";
-import type { TaskVolumeBinding, VolumeToEnsure } from "../backend/docker/docker-mapping.ts";
 import type { HealthStatus } from "./task-status.ts";
 
 /** What RunTask asks the engine to launch (already validated and resolved by the operation). */
@@ -37,7 +36,6 @@ export interface BeforeCreateContext {
   containerName: string;
   definition: ContainerDefinition;
   override: ContainerOverride | undefined;
-  dockerName: string;
 }
 
 /** What hooks may add to a container before it is created. */
@@ -49,15 +47,15 @@ export interface ContainerCreateExtras {
   /** Environment-file variables (first file wins, only absent keys added). */
   envFileEnv?: Record<string, string>;
   extraHosts?: string[];
-  /** Extra Docker networks to join (bridge containers, or the awsvpc pause container). */
-  networks?: string[];
+  /** Extra networks to join (bridge containers). */
+  networks?: ExtraNetwork[];
   labels?: Record<string, string>;
 }
 
 export interface TaskProvisionExtras {
-  /** Extra Docker networks for the task's network container (awsvpc) or every container (bridge). */
-  networks?: string[];
-  /** `host:ip` entries for the awsvpc pause container. */
+  /** Extra networks for the task's network holder (awsvpc) or every container (bridge). */
+  networks?: ExtraNetwork[];
+  /** `host:ip` entries for the awsvpc network holder. */
   extraHosts?: string[];
 }
 
@@ -70,7 +68,7 @@ export interface TaskEngineHooks {
   /** Once per task, before its network/volumes are created. */
   beforeProvision?(task: Task, taskDefinition: TaskDefinition): Promise<TaskProvisionExtras | undefined>;
   beforeCreate?(ctx: BeforeCreateContext): Promise<ContainerCreateExtras | undefined>;
-  onContainerStarted?(task: Task, containerName: string, container: ContainerSnapshot): void;
+  onContainerStarted?(task: Task, containerName: string, container: ObservedContainer): void;
   onTaskStopped?(task: Task): void;
   /** Stopped tasks dropped after retention (for tags, credentials, …). */
   onTasksPurged?(taskArns: string[]): void;
@@ -79,7 +77,8 @@ export interface TaskEngineHooks {
 /** Per-container engine bookkeeping, persisted with the task (JSON: dates as epoch ms). */
 export interface ContainerRecord {
   name: string;
-  dockerName: string;
+  /** The backend's name for the container (Docker: `ecs-<family>-<rev>-<name>-<hex>`). */
+  runtimeName: string;
   essential: boolean;
   known: KnownStatus;
   desiredStopped: boolean;
@@ -95,13 +94,13 @@ export interface ContainerRecord {
   stopIssued?: boolean;
   imageDigest?: string;
   networkBindings?: NetworkBinding[];
-  /** Network name → IPv4 address, from inspect after start. */
+  /** Network name → IPv4 address, as observed after start. */
   networks?: Record<string, string>;
 }
 
 /** Everything the engine needs to resume a task after a restart. */
 export interface TaskRuntimeState {
-  v: 1;
+  v: 2;
   taskDefinition: TaskDefinition;
   overrides: TaskOverride;
   networkMode: NetworkMode;
@@ -109,11 +108,9 @@ export interface TaskRuntimeState {
   deprovisioned: boolean;
   reachedRunning: boolean;
   cleanedUp: boolean;
-  /** The per-task user-defined network (bridge, awsvpc). */
-  networkName?: string;
-  pause?: { dockerName: string; runtimeId?: string; ipv4?: string; macAddress?: string; bindings?: NetworkBinding[] };
-  volumes: VolumeToEnsure[];
-  volumeBindings: Record<string, TaskVolumeBinding>;
-  extraNetworks: string[];
+  /** awsvpc: the task's address (its ENI's). */
+  ipv4?: string;
   containers: ContainerRecord[];
+  /** The backend's own record of the task (network, namespace holder, volumes …). */
+  backend: BackendTaskData;
 }

@@ -1,6 +1,8 @@
 import Docker from "dockerode";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createAgent, type Agent } from "../../../src/runtime/agent/agent.ts";
+import { createAgent, type Agent, type AgentOptions } from "../../../src/runtime/agent/agent.ts";
+import { startAgentEndpoint } from "../../../src/runtime/backend/docker/endpoint-network.ts";
+import { FakeBackend } from "../../support/fake-backend.ts";
 import { MemoryTaskProtectionStore } from "../../../src/runtime/agent/task-protection-store.ts";
 import { openDatabase } from "../../../src/runtime/database.ts";
 import { silentLogger } from "../../../src/runtime/logger.ts";
@@ -9,6 +11,11 @@ import { snapshot, TASK_ARN } from "./fixtures.ts";
 import { motoConfig, until } from "./helpers.ts";
 
 let moto: MotoServer;
+/** The agent's view of the runtime: container output/stats, and how 169.254.170.2 is made reachable. */
+const runtimeParts = (): Pick<AgentOptions, "containers" | "startEndpoint"> => {
+  const docker = new Docker();
+  return { containers: new FakeBackend(), startEndpoint: (opts) => startAgentEndpoint({ ...opts, docker }) };
+};
 let agent: Agent;
 const snap = snapshot();
 
@@ -16,7 +23,7 @@ beforeAll(async () => {
   moto = await startMoto();
   agent = createAgent({
     config: motoConfig(moto, { TASK_AWS_ENDPOINT_URL: "http://moto.local:5000" }),
-    docker: new Docker(),
+    ...runtimeParts(),
     logger: silentLogger,
     resolveEndpoint: (id) => (id === "e-1" ? { taskArn: TASK_ARN, containerName: "curl", snapshot: () => snap } : undefined),
   });
@@ -58,7 +65,7 @@ describe("createAgent", () => {
 
   it("keeps task protection in the database it is given, so a new agent on it still sees it", async () => {
     const db = openDatabase(":memory:");
-    const make = () => createAgent({ config: motoConfig(moto), docker: new Docker(), logger: silentLogger, db, resolveEndpoint: () => undefined });
+    const make = () => createAgent({ config: motoConfig(moto), ...runtimeParts(), logger: silentLogger, db, resolveEndpoint: () => undefined });
     const first = make();
     const set = first.protection.update(TASK_ARN, true, 15);
     await first.stop();

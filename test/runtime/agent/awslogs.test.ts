@@ -1,5 +1,7 @@
 import { CloudWatchLogsClient, CreateLogGroupCommand, GetLogEventsCommand } from "@aws-sdk/client-cloudwatch-logs";
 import Docker from "dockerode";
+import { DockerBackend } from "../../../src/runtime/backend/docker/docker-backend.ts";
+import { DockerRuntime } from "../../../src/runtime/backend/docker/docker-runtime.ts";
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAgentAwsClients, type AgentAwsClients } from "../../../src/runtime/agent/aws-clients.ts";
@@ -15,6 +17,8 @@ const TASK_ID = "0123456789abcdef0123456789abcdef";
 const TASK = `arn:aws:ecs:us-east-1:123456789012:task/default/${TASK_ID}`;
 
 const docker = new Docker();
+/** Container output the way the server reads it: through the Docker backend. */
+const source = new DockerBackend({ runtime: new DockerRuntime(), logger: silentLogger, networkPool: false });
 let moto: MotoServer;
 let clients: AgentAwsClients;
 let cwl: CloudWatchLogsClient;
@@ -51,7 +55,7 @@ async function messages(group: string, stream: string): Promise<string[]> {
 }
 
 function shipper(logs = silentLogger, c = clients): AwsLogsShipper {
-  return new AwsLogsShipper({ docker, clients: c, credentials: new RoleCredentialsProvider({ clients: c, logger: silentLogger }), logger: logs, flushIntervalMs: 200 });
+  return new AwsLogsShipper({ source, clients: c, credentials: new RoleCredentialsProvider({ clients: c, logger: silentLogger }), logger: logs, flushIntervalMs: 200 });
 }
 
 describe("AwsLogsShipper", () => {

@@ -1,11 +1,11 @@
-// The agent bridge over the real task engine on the fake container runtime: injected env, credentials ids,
+// The agent bridge over the real task engine and Docker backend on the fake Docker runtime: injected env, credentials ids,
 // secrets, awslogs, live metadata snapshots from engine state, and re-adoption after a restart.
 import type { DatabaseSync } from "node:sqlite";
 import { afterEach, describe, expect, it } from "vitest";
 import type { ContainerDefinition, Task, TaskDefinition } from "../../../generated/shapes.ts";
 import { connectAgentToEngine, type AgentBridge, type BridgeAgent } from "../../../src/runtime/agent/engine-bridge.ts";
 import { CredentialsRegistry } from "../../../src/runtime/agent/credentials-registry.ts";
-import { containerEnv, type ContainerEnvInput, type EndpointMode } from "../../../src/runtime/backend/docker/endpoint-network.ts";
+import { containerEnv, type ContainerEnvInput, type EndpointMode } from "../../../src/runtime/agent/agent-endpoint.ts";
 import { buildContainerResponse, buildTaskResponse } from "../../../src/runtime/agent/metadata.ts";
 import { SecretResolutionError, type ContainerSecretsSource, type SecretContext } from "../../../src/runtime/agent/secrets.ts";
 import type { ShipContainerLogsInput, ShippingOutcome } from "../../../src/runtime/agent/awslogs.ts";
@@ -15,7 +15,7 @@ import { TagStore } from "../../../src/runtime/store/tag-store.ts";
 import type { TaskEngine } from "../../../src/runtime/engine/task-engine.ts";
 import { silentLogger } from "../../../src/runtime/logger.ts";
 import { FakeRuntime } from "../../support/fake-runtime.ts";
-import { container, isStatus, makeEngine, spec, taskDefinition } from "../engine/engine-fixture.ts";
+import { container, dockerBackend, isStatus, makeEngine, spec, taskDefinition } from "../engine/engine-fixture.ts";
 import { until } from "./helpers.ts";
 
 const IMAGE = "example/app:1";
@@ -61,7 +61,7 @@ function setup(
   fake.images.add(IMAGE);
   if (!fake.networks.has(NETWORK)) fake.networks.set(NETWORK, { id: "endpoint-net", labels: {} });
   const db = options.db ?? openDatabase(":memory:");
-  const { engine } = makeEngine(fake, { db, ...(options.retentionMs === undefined ? {} : { retentionMs: options.retentionMs }) });
+  const { engine } = makeEngine(dockerBackend(fake), { db, ...(options.retentionMs === undefined ? {} : { retentionMs: options.retentionMs }) });
   const registry = new CredentialsRegistry();
   const protection = new MemoryTaskProtectionStore();
   const secretCalls: Harness["secretCalls"] = [];
@@ -187,7 +187,7 @@ describe("agent bridge over the task engine", () => {
       const h = setup({ mode });
       const bridged = await start(h, [IDLE], { taskRoleArn: TASK_ROLE });
       const vpc = await start(h, [IDLE], { networkMode: "awsvpc" }, { networkConfiguration: { awsvpcConfiguration: { subnets: ["subnet-1"] } } });
-      const pauseId = h.engine.runtimeState(vpc.taskArn!)!.pause!.runtimeId!;
+      const pauseId = h.engine.runtimeFacts(vpc.taskArn!)!.holder!.runtimeId!;
       const joined = mode === "in-container";
       expect(Object.keys(h.fake.find("app", bridged.taskArn)!.networks).includes(NETWORK), mode).toBe(joined);
       expect(Object.keys(h.fake.containers.get(pauseId)!.networks).includes(NETWORK), mode).toBe(joined);

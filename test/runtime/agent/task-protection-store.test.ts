@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { SqliteTaskProtectionStore } from "../../../src/runtime/agent/task-protection-store.ts";
-import type { Clock } from "../../../src/runtime/clock.ts";
+import type { TimeSource } from "../../../src/runtime/clock.ts";
 import { openDatabase } from "../../../src/runtime/database.ts";
 
 const TASK = "arn:aws:ecs:us-east-1:123456789012:task/default/0123456789abcdef0123456789abcdef";
@@ -25,7 +25,7 @@ function dataDir(): string {
 describe("SqliteTaskProtectionStore", () => {
   it("keeps protection across a reopen of the database; disabling and delete are kept too", () => {
     let now = Date.parse("2024-01-01T00:00:00Z");
-    const clock: Clock = { now: () => new Date(now) };
+    const clock: TimeSource = { now: () => new Date(now) };
     const dir = dataDir();
     const db1 = openDatabase(dir);
     const first = new SqliteTaskProtectionStore(db1, clock);
@@ -50,7 +50,7 @@ describe("SqliteTaskProtectionStore", () => {
 
   it("honours the stored expiration against the clock, also when it passed while the server was down", () => {
     let now = Date.parse("2024-01-01T00:00:00Z");
-    const clock: Clock = { now: () => new Date(now) };
+    const clock: TimeSource = { now: () => new Date(now) };
     const dir = dataDir();
     const db1 = openDatabase(dir);
     const first = new SqliteTaskProtectionStore(db1, clock);

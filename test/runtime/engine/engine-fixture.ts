@@ -1,9 +1,12 @@
-// Builds a TaskEngine over the fake runtime (or a real one) on an in-memory or on-disk database.
+// Builds a TaskEngine over a backend (the ECS-level fake, or the Docker backend on a fake or real Docker)
+// on an in-memory or on-disk database.
 import type { DatabaseSync } from "node:sqlite";
 import type { ContainerDefinition, Task, TaskDefinition } from "../../../generated/shapes.ts";
 import { Arns } from "../../../src/runtime/arns.ts";
-import { systemClock } from "../../../src/runtime/clock.ts";
+import { systemClock, type Clock } from "../../../src/runtime/clock.ts";
 import type { ContainerRuntime } from "../../../src/runtime/backend/docker/container-runtime.ts";
+import { DockerBackend, type DockerBackendOptions } from "../../../src/runtime/backend/docker/docker-backend.ts";
+import type { TaskBackend } from "../../../src/runtime/backend/task-backend.ts";
 import { openDatabase } from "../../../src/runtime/database.ts";
 import { TaskEngine, type RunTaskSpec, type TaskEngineOptions } from "../../../src/runtime/engine/task-engine.ts";
 import { silentLogger } from "../../../src/runtime/logger.ts";
@@ -16,25 +19,25 @@ export const CLUSTER_ARN = arns.cluster("default");
 
 export interface EngineFixtureOptions {
   db?: DatabaseSync;
+  clock?: Clock;
   retentionMs?: number;
   cleanupDelayMs?: number;
   extra?: Partial<TaskEngineOptions>;
 }
 
-export function makeEngine(runtime: ContainerRuntime, options: EngineFixtureOptions = {}): { engine: TaskEngine; db: DatabaseSync; store: TaskStore } {
+export function makeEngine(backend: TaskBackend, options: EngineFixtureOptions = {}): { engine: TaskEngine; db: DatabaseSync; store: TaskStore } {
   const db = options.db ?? openDatabase(":memory:");
   const store = new TaskStore(db);
   const engine = new TaskEngine({
-    runtime,
+    backend,
     store,
     config: {
-      externalNetworks: [],
       region: REGION,
       stoppedTaskRetentionMs: options.retentionMs ?? 3_600_000,
       containerCleanupDelayMs: options.cleanupDelayMs ?? 3_600_000,
     },
     arns,
-    clock: systemClock,
+    clock: options.clock ?? systemClock,
     logger: silentLogger,
     defaultStopTimeoutSec: 2,
     ...options.extra,
@@ -43,6 +46,11 @@ export function makeEngine(runtime: ContainerRuntime, options: EngineFixtureOpti
 }
 
 let revision = 1;
+
+/** The Docker backend on `runtime` (a FakeRuntime or real Docker), as the server builds it. */
+export function dockerBackend(runtime: ContainerRuntime, extra: Partial<DockerBackendOptions> = {}, owner = "test-owner"): DockerBackend {
+  return new DockerBackend({ runtime, logger: silentLogger, defaultStopTimeoutSec: 2, networkPool: { owner }, ...extra });
+}
 
 export function taskDefinition(
   containers: ContainerDefinition[],

@@ -41,6 +41,11 @@ export interface ContainerRuntime {
   removeVolume(name: string): Promise<void>;
   volumeExists(name: string): Promise<boolean>;
 
+  /** A container's output as Docker sends it (multiplexed unless the container has a TTY). */
+  logs(id: string, options: { follow: boolean; timestamps: boolean; since?: string | undefined; tail?: number | undefined; signal?: AbortSignal | undefined }): Promise<{ tty: boolean; chunks: AsyncIterable<Buffer> }>;
+  /** One non-streaming stats sample; null when the container is not running. */
+  stats(id: string): Promise<Record<string, unknown> | null>;
+
   /**
    * One long-lived subscription to container events carrying the given labels. Reconnects by itself
    * (calling onReconnect once the stream is back, so the caller can reconcile what it missed).

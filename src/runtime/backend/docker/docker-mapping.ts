@@ -17,6 +17,9 @@ import type {
   PortMapping,
   TaskDefinition,
 } from "../../../../generated/shapes.ts";
+import { ECS_LABELS } from "../task-backend.ts";
+
+export { ECS_LABELS };
 
 export interface TaskVolumeBinding {
   /** "bind": `source` is a host path; "volume": `source` is a Docker volume name. */
@@ -104,13 +107,6 @@ export interface TaskVolumePlan {
   volumes: Record<string, TaskVolumeBinding>;
 }
 
-export const ECS_LABELS = {
-  taskArn: "com.amazonaws.ecs.task-arn",
-  containerName: "com.amazonaws.ecs.container-name",
-  family: "com.amazonaws.ecs.task-definition-family",
-  version: "com.amazonaws.ecs.task-definition-version",
-  cluster: "com.amazonaws.ecs.cluster",
-} as const;
 
 const MIB = 1024 * 1024;
 const NS_PER_SECOND = 1_000_000_000;
@@ -149,26 +145,6 @@ export function cpuShares(cpu: number | undefined): number {
 /** Container memory (MiB) → Docker bytes, raised to the daemon's minimum. */
 export function memoryBytes(mib: number): number {
   return Math.max(mib, MIN_MEMORY_MIB) * MIB;
-}
-
-/**
- * Task-level cpu/memory strings as RegisterTaskDefinition normalises them: "1 vCPU"/"0.5 vcpu" → units,
- * "1GB"/"0.5 gb" → MiB, plain numbers as they are. Undefined for absent or unparsable values.
- */
-export function parseTaskCpu(value: string | undefined): number | undefined {
-  return parseUnits(value, /^([\d.]+)\s*vcpu$/i, 1024);
-}
-
-export function parseTaskMemory(value: string | undefined): number | undefined {
-  return parseUnits(value, /^([\d.]+)\s*gb$/i, 1024);
-}
-
-function parseUnits(value: string | undefined, unitPattern: RegExp, factor: number): number | undefined {
-  if (value === undefined) return undefined;
-  const trimmed = value.trim();
-  const unit = unitPattern.exec(trimmed);
-  const n = unit !== null ? Number(unit[1]) * factor : Number(trimmed);
-  return trimmed !== "" && Number.isFinite(n) && n > 0 ? Math.round(n) : undefined;
 }
 
 /** The Docker healthcheck test: ECS uses CMD when the command starts with neither CMD nor CMD-SHELL. */

@@ -293,6 +293,41 @@ export class DockerRuntime implements ContainerRuntime {
     }
   }
 
+  async logs(
+    id: string,
+    options: { follow: boolean; timestamps: boolean; since?: string | undefined; tail?: number | undefined; signal?: AbortSignal | undefined },
+  ): Promise<{ tty: boolean; chunks: AsyncIterable<Buffer> }> {
+    try {
+      const container = this.docker.getContainer(id);
+      const info = await container.inspect({ abortSignal: this.#signal() });
+      const query: Record<string, unknown> = { follow: options.follow, stdout: true, stderr: true, timestamps: options.timestamps };
+      if (options.since !== undefined) query["since"] = options.since;
+      if (options.tail !== undefined) query["tail"] = options.tail;
+      if (options.signal !== undefined) query["abortSignal"] = options.signal;
+      // dockerode answers a Buffer when not following, a stream otherwise.
+      const out = (await container.logs(query as unknown as Docker.ContainerLogsOptions & { follow: true })) as unknown as NodeJS.ReadableStream | Buffer;
+      if (!Buffer.isBuffer(out) && options.signal !== undefined) {
+        // Ends a followed stream for sure, whether or not the request itself still listens to the signal.
+        const stream = out as NodeJS.ReadableStream & { destroy(): void };
+        if (options.signal.aborted) stream.destroy();
+        else options.signal.addEventListener("abort", () => stream.destroy(), { once: true });
+      }
+      const chunks: AsyncIterable<Buffer> = Buffer.isBuffer(out) ? once(out) : (out as AsyncIterable<Buffer>);
+      return { tty: info.Config.Tty, chunks };
+    } catch (err) {
+      throw wrap(err);
+    }
+  }
+
+  async stats(id: string): Promise<Record<string, unknown> | null> {
+    try {
+      return (await this.docker.getContainer(id).stats({ stream: false, abortSignal: this.#signal() } as { stream: false })) as unknown as Record<string, unknown>;
+    } catch (err) {
+      if (statusOf(err) === 404 || statusOf(err) === 409) return null;
+      throw wrap(err);
+    }
+  }
+
   events(filter: { labels: string[] }, handlers: EventHandlers): EventSubscription {
     let closed = false;
     let controller: AbortController | undefined;
@@ -482,6 +517,10 @@ function messageOf(err: unknown): string {
 function wrap(err: unknown): RuntimeError {
   if (err instanceof RuntimeError) return err;
   return new RuntimeError(messageOf(err), statusOf(err));
+}
+
+async function* once(buffer: Buffer): AsyncIterable<Buffer> {
+  yield buffer;
 }
 
 /** Hands out the /24 subnets of a /16 in rotation. */

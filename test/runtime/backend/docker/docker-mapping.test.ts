@@ -1,3 +1,4 @@
+import { parseTaskCpu, parseTaskMemory } from "../../../../src/runtime/engine/task-document.ts";
 import { existsSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import Docker from "dockerode";
@@ -9,8 +10,6 @@ import {
   cpuShares,
   dockerContainerName,
   healthCheckTest,
-  parseTaskCpu,
-  parseTaskMemory,
   portBindingsFor,
   taskVolumePlan,
 } from "../../../../src/runtime/backend/docker/docker-mapping.ts";

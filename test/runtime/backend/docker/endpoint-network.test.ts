@@ -5,8 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAgentServer, type AgentServer, type EndpointContext } from "../../../../src/runtime/agent/agent-server.ts";
 import { createAgentAwsClients, type AgentAwsClients } from "../../../../src/runtime/agent/aws-clients.ts";
 import { CredentialsRegistry } from "../../../../src/runtime/agent/credentials-registry.ts";
+import { containerEnv, type AgentEndpoint } from "../../../../src/runtime/agent/agent-endpoint.ts";
 import {
-  containerEnv,
   ENDPOINT_DYNAMIC_RANGE,
   ENDPOINT_GATEWAY,
   ENDPOINT_IP,
@@ -16,7 +16,6 @@ import {
   hasLocalAddress,
   someoneListensOn,
   startAgentEndpoint,
-  type AgentEndpoint,
 } from "../../../../src/runtime/backend/docker/endpoint-network.ts";
 import { RoleCredentialsProvider } from "../../../../src/runtime/agent/role-credentials.ts";
 import { MemoryTaskProtectionStore } from "../../../../src/runtime/agent/task-protection-store.ts";

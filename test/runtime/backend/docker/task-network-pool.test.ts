@@ -3,7 +3,7 @@ import { silentLogger } from "../../../../src/runtime/logger.ts";
 import { POOL_OWNER_LABEL, TaskNetworkPool, type TaskNetworkPoolOptions } from "../../../../src/runtime/backend/docker/task-network-pool.ts";
 import type { TaskEngine } from "../../../../src/runtime/engine/task-engine.ts";
 import { FakeRuntime } from "../../../support/fake-runtime.ts";
-import { CLUSTER_ARN, container, isStatus, makeEngine, spec, taskDefinition } from "../../engine/engine-fixture.ts";
+import { CLUSTER_ARN, container, dockerBackend, isStatus, makeEngine, spec, taskDefinition } from "../../engine/engine-fixture.ts";
 
 const IMAGE = "example/app:1";
 const T = 5_000;
@@ -127,9 +127,9 @@ describe("TaskEngine with the network pool (fake runtime)", () => {
     engines = [];
   });
 
-  async function setup(options: Parameters<typeof makeEngine>[1] = {}, fake = new FakeRuntime()) {
+  async function setup(options: Parameters<typeof makeEngine>[1] & { pool?: TaskNetworkPoolOptions } = {}, fake = new FakeRuntime()) {
     fake.images.add(IMAGE);
-    const made = makeEngine(fake, options);
+    const made = makeEngine(dockerBackend(fake, options.pool === undefined ? {} : { networkPool: options.pool }), options);
     engines.push(made.engine);
     await made.engine.start();
     return { fake, ...made };
@@ -138,7 +138,7 @@ describe("TaskEngine with the network pool (fake runtime)", () => {
   const networkOf = (fake: FakeRuntime, taskArn: string, name = "app"): string => fake.find(name, taskArn)?.options.HostConfig?.NetworkMode ?? "";
 
   it("a task started after one reached RUNNING takes a spare network; a stopped task's network is recycled", async () => {
-    const { fake, engine } = await setup({ extra: { networkPool: { owner: "t1", spare: 1, maxIdlePerCluster: 2 } } });
+    const { fake, engine } = await setup({ pool: { owner: "t1", spare: 1, maxIdlePerCluster: 2 } });
     const td = taskDefinition([{ name: "app", image: IMAGE }]);
     const a = engine.runTask(spec(td));
     await engine.waitFor(a.taskArn!, isStatus("RUNNING"), T);
@@ -170,7 +170,7 @@ describe("TaskEngine with the network pool (fake runtime)", () => {
   });
 
   it("container clean-up does not remove a network that went back to the pool", async () => {
-    const { fake, engine } = await setup({ cleanupDelayMs: 0, extra: { networkPool: { owner: "t2", spare: 0 } } });
+    const { fake, engine } = await setup({ cleanupDelayMs: 0, pool: { owner: "t2", spare: 0 } });
     const td = taskDefinition([{ name: "app", image: IMAGE }]);
     const a = engine.runTask(spec(td));
     await engine.waitFor(a.taskArn!, isStatus("RUNNING"), T);
@@ -184,12 +184,12 @@ describe("TaskEngine with the network pool (fake runtime)", () => {
     await engine.waitFor(b.taskArn!, isStatus("RUNNING"), T);
     expect(networkOf(fake, b.taskArn!)).toBe(netA);
     expect(creates(fake)).toHaveLength(1);
-    expect(engine.runtimeState(b.taskArn!)?.networkName).toBe(netA);
+    expect(engine.runtimeFacts(b.taskArn!)?.networkName).toBe(netA);
   });
 
   it("close removes idle networks; a restarted engine of the same owner takes back what was left", async () => {
     const fake = new FakeRuntime();
-    const { engine, db } = await setup({ extra: { networkPool: { owner: "t3", spare: 2 } } }, fake);
+    const { engine, db } = await setup({ pool: { owner: "t3", spare: 2 } }, fake);
     const td = taskDefinition([{ name: "app", image: IMAGE }]);
     const a = engine.runTask(spec(td));
     await engine.waitFor(a.taskArn!, isStatus("RUNNING"), T);
@@ -202,22 +202,22 @@ describe("TaskEngine with the network pool (fake runtime)", () => {
 
     // A crash leaves an idle network behind; the next engine (same owner) adopts it.
     await fake.createNetwork("ecs-task-net-leftover", { "local-ecs-api.managed": "true", [CLUSTER_LABEL]: "default", [POOL_OWNER_LABEL]: "t3" });
-    const again = await setup({ db, extra: { networkPool: { owner: "t3", spare: 0 } } }, fake);
+    const again = await setup({ db, pool: { owner: "t3", spare: 0 } }, fake);
     await until(() => fake.calls.length > 0 && again.engine.runtimeState(a.taskArn!) !== undefined);
     const b = again.engine.runTask(spec(td));
     await again.engine.waitFor(b.taskArn!, isStatus("RUNNING"), T);
     expect(networkOf(fake, b.taskArn!)).toBe("ecs-task-net-leftover");
     // The re-adopted task keeps its network.
-    expect(again.engine.runtimeState(a.taskArn!)?.networkName).toBe(netA);
+    expect(again.engine.runtimeFacts(a.taskArn!)?.networkName).toBe(netA);
     expect(fake.networks.has(netA)).toBe(true);
   });
 
   it("awsvpc tasks use pooled networks too, and release them after the pause container is gone", async () => {
-    const { fake, engine } = await setup({ extra: { networkPool: { owner: "t4", spare: 0 } } });
+    const { fake, engine } = await setup({ pool: { owner: "t4", spare: 0 } });
     const td = taskDefinition([{ name: "app", image: IMAGE }], { networkMode: "awsvpc" });
     const a = engine.runTask(spec(td, { clusterArn: CLUSTER_ARN, networkConfiguration: { awsvpcConfiguration: { subnets: ["s"] } } }));
     await engine.waitFor(a.taskArn!, isStatus("RUNNING"), T);
-    const net = engine.runtimeState(a.taskArn!)?.networkName ?? "";
+    const net = engine.runtimeFacts(a.taskArn!)?.networkName ?? "";
     expect(net).toMatch(/^ecs-task-net-/);
     engine.stopTask(a.taskArn!);
     await engine.waitFor(a.taskArn!, isStatus("STOPPED"), T);

@@ -3,8 +3,8 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { Document } from "yaml";
-import { deserializeTaskDefinition } from "../../../generated/serde.ts";
-import type { TaskDefinition } from "../../../generated/shapes.ts";
+import { deserializeTaskDefinition } from "../../../../../generated/serde.ts";
+import type { TaskDefinition } from "../../../../../generated/shapes.ts";
 import { ComposeConversionError, taskToComposeProject } from "./compose-project.ts";
 import type { ComposeProject, ComposeProjectInput } from "./compose-project.ts";
 

@@ -1,5 +1,5 @@
-import type { TaskEngineHooks } from "../engine/engine-types.ts";
-import type { Logger } from "../logger.ts";
+import type { TaskEngineHooks } from "../../../engine/engine-types.ts";
+import type { Logger } from "../../../logger.ts";
 import { taskToComposeProject, writeComposeFile } from "./compose-file.ts";
 
 /**

@@ -15,7 +15,7 @@ import type {
   TaskDefinition,
   TaskOverride,
   Volume,
-} from "../../../generated/shapes.ts";
+} from "../../../../../generated/shapes.ts";
 import {
   containerEnvironment,
   containerLabels,
@@ -26,7 +26,7 @@ import {
   MIN_MEMORY_MIB,
   parseLink,
   DEFAULT_STOP_TIMEOUT_SECONDS,
-} from "../backend/docker/docker-mapping.ts";
+} from "../docker-mapping.ts";
 
 export interface ComposeProjectInput {
   taskDefinition: TaskDefinition;

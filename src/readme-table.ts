@@ -30,9 +30,9 @@ export function withTable(readme: string, table: string): string {
 
 /** The operations a full server (with Docker) answers locally. */
 export async function servedOperations(): Promise<readonly OperationName[]> {
-  const { createServer } = await import("../src/runtime/server.ts");
-  const { loadConfig } = await import("../src/runtime/config.ts");
-  const { silentLogger } = await import("../src/runtime/logger.ts");
+  const { createServer } = await import("./runtime/server.ts");
+  const { loadConfig } = await import("./runtime/config.ts");
+  const { silentLogger } = await import("./runtime/logger.ts");
   const server = await createServer({ config: loadConfig({ DATA_DIR: ":memory:", PORT: "0" }), logger: silentLogger });
   try {
     return server.localOperations;

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { deserializeTaskDefinition } from "../../../generated/serde.ts";
-import type { ContainerDefinition, TaskDefinition } from "../../../generated/shapes.ts";
-import { escapeDollars, secretVariable, taskToComposeProject } from "../../../src/runtime/compose/compose-project.ts";
-import type { ComposeProjectInput, ComposeService } from "../../../src/runtime/compose/compose-project.ts";
+import { deserializeTaskDefinition } from "../../../../../generated/serde.ts";
+import type { ContainerDefinition, TaskDefinition } from "../../../../../generated/shapes.ts";
+import { escapeDollars, secretVariable, taskToComposeProject } from "../../../../../src/runtime/backend/docker/compose/compose-project.ts";
+import type { ComposeProjectInput, ComposeService } from "../../../../../src/runtime/backend/docker/compose/compose-project.ts";
 import { richTaskDefinitionJson } from "./fixtures.ts";
 
 const TASK_ARN = "arn:aws:ecs:us-east-1:123456789012:task/default/0123456789abcdef0123456789abcdef";

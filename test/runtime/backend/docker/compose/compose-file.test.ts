@@ -6,8 +6,8 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { parse } from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ComposeConversionError, convertTaskDefinitionJson, taskToComposeProject, writeComposeFile } from "../../../src/runtime/compose/compose-file.ts";
-import { deserializeTaskDefinition } from "../../../generated/serde.ts";
+import { ComposeConversionError, convertTaskDefinitionJson, taskToComposeProject, writeComposeFile } from "../../../../../src/runtime/backend/docker/compose/compose-file.ts";
+import { deserializeTaskDefinition } from "../../../../../generated/serde.ts";
 import { richTaskDefinitionJson, SECRET_VALUE_MARKER } from "./fixtures.ts";
 
 const run = promisify(execFile);
