@@ -2,7 +2,6 @@
 // tasks get a user-defined network of their own (from the pool), awsvpc tasks a pause container holding
 // the network namespace, volumes become bind mounts or Docker volumes (docker-mapping.ts decides how
 // each container looks). The engine above decides when; this file only does each step on Docker.
-import type Dockerode from "dockerode";
 import type { NetworkBinding } from "../../../../generated/shapes.ts";
 import type { Logger } from "../../logger.ts";
 import {
@@ -36,13 +35,13 @@ import { RuntimeError } from "./container-runtime.ts";
 import {
   buildContainerCreateOptions,
   dockerContainerName,
-  portBindingsFor,
   randomHex20,
   taskVolumePlan,
   type TaskVolumeBinding,
   type VolumeToEnsure,
 } from "./docker-mapping.ts";
 import { ImagePuller } from "./image-puller.ts";
+import { choosePauseSpec, pauseCreateOptions, type PauseSpec } from "./pause-container.ts";
 import { demultiplex } from "./log-stream.ts";
 import { TaskNetworkPool, type TaskNetworkPoolOptions } from "./task-network-pool.ts";
 
@@ -51,15 +50,6 @@ export const MANAGED_LABEL = "local-ecs-api.managed";
 
 /** Where Docker's local volume driver keeps a named volume (the agent reports the mountpoint). */
 const LOCAL_VOLUME_ROOT = "/var/lib/docker/volumes";
-
-/** How to run the awsvpc pause container: an image and, for non-pause images, a command that idles. */
-export interface PauseSpec {
-  image: string;
-  entrypoint?: string[];
-  cmd?: string[];
-}
-
-const KNOWN_PAUSE_IMAGES: PauseSpec[] = [{ image: "amazon/amazon-ecs-pause:0.1.0" }, { image: "registry.k8s.io/pause:3.9" }];
 
 /** What this backend keeps per task (persisted by the engine). Dates never appear here. */
 export interface DockerTaskData extends BackendTaskData {
@@ -211,23 +201,8 @@ export class DockerBackend implements TaskBackend {
     const data = task.data as DockerTaskData;
     const pause = data.pause!;
     const defs = task.plan.taskDefinition.containerDefinitions ?? [];
-    const spec = await this.#pauseSpec(defs[0]?.image ?? "");
-    const ports = portBindingsFor(defs);
-    const options: Dockerode.ContainerCreateOptions = {
-      name: pause.dockerName,
-      Image: spec.image,
-      Labels: { ...labels, [ECS_LABELS.containerName]: NETWORK_HOLDER_NAME },
-      ExposedPorts: ports.ExposedPorts,
-      HostConfig: {
-        NetworkMode: data.networkName ?? "bridge",
-        PortBindings: ports.PortBindings,
-        ExtraHosts: extraHosts,
-        Init: spec.entrypoint !== undefined,
-      },
-    };
-    if (pause.macAddress !== undefined) options.MacAddress = pause.macAddress;
-    if (spec.entrypoint !== undefined) options.Entrypoint = spec.entrypoint;
-    if (spec.cmd !== undefined) options.Cmd = spec.cmd;
+    const spec = await choosePauseSpec(this.#runtime, this.#images, this.#pause, defs[0]?.image ?? "");
+    const options = pauseCreateOptions({ spec, name: pause.dockerName, definitions: defs, network: data.networkName, extraHosts, macAddress: pause.macAddress, labels });
     if (pause.runtimeId !== undefined) await this.#runtime.removeContainer(pause.runtimeId, { force: true });
     pause.runtimeId = await this.#runtime.createContainer(options);
     task.save();
@@ -237,18 +212,6 @@ export class DockerBackend implements TaskBackend {
     if (snap !== undefined) pause.bindings = bindingsOf(snap);
     const ip = data.networkName === undefined ? undefined : snap?.networks[data.networkName]?.ipAddress;
     if (ip !== undefined && ip !== "") pause.ipv4 = ip;
-  }
-
-  async #pauseSpec(taskImage: string): Promise<PauseSpec> {
-    if (this.#pause !== undefined) {
-      await this.#images.ensure(this.#pause.image);
-      return this.#pause;
-    }
-    for (const candidate of KNOWN_PAUSE_IMAGES) {
-      if (await this.#runtime.imageExists(candidate.image)) return candidate;
-    }
-    await this.#images.ensure(taskImage);
-    return { image: taskImage, entrypoint: ["sleep"], cmd: ["2147483647"] };
   }
 
   async prepareImage(image: string): Promise<ImageFacts> {
