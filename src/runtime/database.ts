@@ -28,3 +28,29 @@ export function transaction<T>(db: DatabaseSync, fn: () => T): T {
     throw err;
   }
 }
+
+/** The column names of a table; empty when it does not exist. */
+export function columnsOf(db: DatabaseSync, table: string): string[] {
+  return db.prepare(`PRAGMA table_info(${JSON.stringify(table)})`).all().map((row) => String(row["name"]));
+}
+
+/**
+ * Brings a table written by an older version to a new shape (e.g. a new key column): renames it, lets
+ * `create` make the new table, copies every row through `copy`, and drops the old one, in one
+ * transaction. Indexes are created by the caller afterwards (an index of the renamed table keeps its
+ * name until the old table is dropped).
+ */
+export function rebuildTable(
+  db: DatabaseSync,
+  table: string,
+  create: () => void,
+  copy: (rows: Array<Record<string, unknown>>) => void,
+): void {
+  transaction(db, () => {
+    const old = `${table}_before_migration`;
+    db.exec(`ALTER TABLE ${table} RENAME TO ${old}`);
+    create();
+    copy(db.prepare(`SELECT * FROM ${old}`).all() as Array<Record<string, unknown>>);
+    db.exec(`DROP TABLE ${old}`);
+  });
+}

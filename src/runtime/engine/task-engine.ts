@@ -11,7 +11,7 @@ import type {
   TaskOverride,
 } from "../../../generated/shapes.ts";
 import type { Arns } from "../arns.ts";
-import { newTaskId } from "../arns.ts";
+import { clusterNameOf, newTaskId, regionOf, taskIdOf } from "../arns.ts";
 import type { Clock } from "../clock.ts";
 import type { Config } from "../config.ts";
 import type { ContainerRuntime, ContainerSnapshot, ImageSnapshot } from "../container-runtime.ts";
@@ -294,13 +294,15 @@ export class TaskEngine {
     const defs = td.containerDefinitions ?? [];
     const now = this.#clock.now();
     const taskId = newTaskId();
-    const taskArn = this.#arns.task(spec.clusterName, taskId);
+    // ECS resources are regional: the task lives in its cluster's region.
+    const arns = this.#arns.inRegion(spec.region ?? regionOf(spec.clusterArn) ?? this.#arns.region);
+    const taskArn = arns.task(spec.clusterName, taskId);
     const overrides = echoOverrides(spec.overrides, defs);
 
     const containers: Container[] = defs.map((def) => {
       const ov = overrideFor(spec.overrides, def.name);
       const c: Container = {
-        containerArn: this.#arns.container(spec.clusterName, taskId),
+        containerArn: arns.container(spec.clusterName, taskId),
         taskArn,
         name: def.name ?? "",
         image: def.image ?? "",
@@ -324,7 +326,7 @@ export class TaskEngine {
     const fargate = launchType === "FARGATE" || (spec.capacityProviderName?.startsWith("FARGATE") ?? false);
     const task: Task = {
       attachments: [],
-      availabilityZone: `${this.#config.region}a`,
+      availabilityZone: `${arns.region}a`,
       clusterArn: spec.clusterArn,
       connectivity: "CONNECTED",
       connectivityAt: now,
@@ -337,7 +339,7 @@ export class TaskEngine {
       lastStatus: networkMode === "awsvpc" ? "PROVISIONING" : "PENDING",
       overrides,
       taskArn,
-      taskDefinitionArn: td.taskDefinitionArn ?? this.#arns.taskDefinition(family, revision),
+      taskDefinitionArn: td.taskDefinitionArn ?? arns.taskDefinition(family, revision),
       version: 1,
     };
     if (launchType !== undefined) task.launchType = launchType;
@@ -527,7 +529,7 @@ export class TaskEngine {
         state.reachedRunning = true;
         task.startedAt ??= this.#clock.now();
         // Now, not at acquire: creating spares must not slow down this task's own start.
-        if (state.networkName !== undefined) void this.#pool?.replenish(clusterNameOfArn(task.clusterArn ?? ""));
+        if (state.networkName !== undefined) void this.#pool?.replenish(clusterNameOf(task.clusterArn ?? ""));
       }
       if (next === "STOPPED") {
         task.stoppedAt = this.#clock.now();
@@ -674,7 +676,7 @@ export class TaskEngine {
       await this.#runtime.createNetwork(state.networkName, labels);
       return;
     }
-    const cluster = clusterNameOfArn(w.task.clusterArn ?? "");
+    const cluster = clusterNameOf(w.task.clusterArn ?? "");
     // A retry after a restart: the network taken last time holds no container yet; hand it back first.
     if (state.networkName !== undefined) await this.#pool.release(cluster, state.networkName).catch(() => {});
     state.networkName = await this.#pool.acquire(cluster);
@@ -818,7 +820,7 @@ export class TaskEngine {
       const taskId = taskIdOf(task.taskArn ?? "");
       const input: Parameters<typeof buildContainerCreateOptions>[0] = {
         taskArn: task.taskArn ?? "",
-        clusterName: clusterNameOfArn(task.clusterArn ?? ""),
+        clusterName: clusterNameOf(task.clusterArn ?? ""),
         family,
         revision,
         taskId,
@@ -963,7 +965,7 @@ export class TaskEngine {
         // Docker host only has room for a limited number of bridge networks, and a recycled network
         // must hold nothing of this task.
         await Promise.all(state.containers.map((c) => (c.runtimeId === undefined ? undefined : this.#runtime.disconnectNetwork(network, c.runtimeId))));
-        if (this.#pool !== undefined) await this.#pool.release(clusterNameOfArn(w.task.clusterArn ?? ""), network);
+        if (this.#pool !== undefined) await this.#pool.release(clusterNameOf(w.task.clusterArn ?? ""), network);
         else await this.#runtime.removeNetwork(network);
         state.networkReleased = true;
       }
@@ -1140,7 +1142,7 @@ export class TaskEngine {
       [ECS_LABELS.taskArn]: w.task.taskArn ?? "",
       [ECS_LABELS.family]: td.family ?? "",
       [ECS_LABELS.version]: String(td.revision ?? 0),
-      [ECS_LABELS.cluster]: clusterNameOfArn(w.task.clusterArn ?? ""),
+      [ECS_LABELS.cluster]: clusterNameOf(w.task.clusterArn ?? ""),
     };
   }
 
@@ -1266,14 +1268,6 @@ function summary(task: Task | undefined): unknown {
     stoppedReason: task.stoppedReason,
     containers: task.containers?.map((c) => ({ name: c.name, lastStatus: c.lastStatus, exitCode: c.exitCode, reason: c.reason, health: c.healthStatus })),
   };
-}
-
-function taskIdOf(taskArn: string): string {
-  return taskArn.slice(taskArn.lastIndexOf("/") + 1);
-}
-
-function clusterNameOfArn(clusterArn: string): string {
-  return clusterArn.slice(clusterArn.lastIndexOf("/") + 1);
 }
 
 function unique(values: readonly string[]): string[] {
