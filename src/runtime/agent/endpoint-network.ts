@@ -17,13 +17,13 @@
 // Dynamic addresses on the network come from 169.254.170.128/25, so Docker never hands 169.254.170.2 to a
 // task container.
 import { execFile } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
-import { hostname, networkInterfaces } from "node:os";
+import { networkInterfaces } from "node:os";
 import { promisify } from "node:util";
 import { randomBytes } from "node:crypto";
 import type Docker from "dockerode";
 import type { AddressInfo } from "node:net";
 import type { Logger } from "../logger.ts";
+import { ownContainerCandidates } from "../own-container.ts";
 import type { AgentServer } from "./agent-server.ts";
 
 export const ENDPOINT_NETWORK_NAME = "ecs-local-network";
@@ -124,15 +124,7 @@ export async function ensureEndpointNetwork(docker: Docker, name: string = ENDPO
 
 /** Our own container id when this daemon runs us in a container, else undefined. */
 export async function findOwnContainer(docker: Docker): Promise<string | undefined> {
-  if (!existsSync("/.dockerenv") && !existsSync("/run/.containerenv")) return undefined;
-  const candidates = new Set<string>([hostname()]);
-  try {
-    const m = /\/(?:docker\/)?containers\/([0-9a-f]{64})\//.exec(readFileSync("/proc/self/mountinfo", "utf8"));
-    if (m?.[1] !== undefined) candidates.add(m[1]);
-  } catch {
-    // not Linux, or no procfs
-  }
-  for (const c of candidates) {
+  for (const c of ownContainerCandidates()) {
     try {
       const info = await docker.getContainer(c).inspect();
       return info.Id;
