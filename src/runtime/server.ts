@@ -14,6 +14,7 @@ import { createProxy } from "./proxy.ts";
 import { taskOperations, taskView, type TaskCapacity } from "../operations/tasks.ts";
 import { createAgent } from "./agent/agent.ts";
 import { connectAgentToEngine, type AgentBridge } from "./agent/engine-bridge.ts";
+import type { StartAgentEndpointOptions } from "./agent/endpoint-network.ts";
 import { taskProtectionOperations } from "../operations/task-protection.ts";
 import { DockerRuntime } from "./docker-runtime.ts";
 import { RuntimeAvailability } from "./runtime-availability.ts";
@@ -35,6 +36,8 @@ export interface ServerOptions {
   docker?: boolean;
   /** Validate every response against the model before sending it (for tests). */
   validateResponses?: boolean;
+  /** How the agent endpoint is served (tests: another address than 169.254.170.2, see endpoint-network.ts). */
+  agentEndpoint?: Pick<StartAgentEndpointOptions, "address">;
 }
 
 export interface LocalEcsApi {
@@ -99,7 +102,7 @@ export async function createServer(options: ServerOptions = {}): Promise<LocalEc
     let starting: Promise<void> | undefined;
     let closing = false;
     const startDockerSide = async (): Promise<void> => {
-      const endpoint = await agent.start();
+      const endpoint = await agent.start(options.agentEndpoint);
       logger.info("agent.endpoint", { mode: endpoint.mode, baseUrl: endpoint.baseUrl, network: endpoint.network.name, credentials: agent.describe() });
       bridge = connectAgentToEngine({ agent, endpoint, engine, config, logger, db, tags: stores.tags });
       await bridge.ready;
