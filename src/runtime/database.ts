@@ -35,6 +35,26 @@ export function columnsOf(db: DatabaseSync, table: string): string[] {
 }
 
 /**
+ * Gives a table written before resources were regional its `region` column (part of the new key, made by
+ * `create`): every row is copied with the region `regionOf` gives it. Does nothing when the table does
+ * not exist or already has the column. Returns whether it migrated.
+ */
+export function addRegionColumn(
+  db: DatabaseSync,
+  table: string,
+  create: () => void,
+  regionOf: (row: Record<string, unknown>) => string,
+): boolean {
+  const columns = columnsOf(db, table);
+  if (columns.length === 0 || columns.includes("region")) return false;
+  rebuildTable(db, table, create, (rows) => {
+    const insert = db.prepare(`INSERT INTO ${table} (region, ${columns.join(", ")}) VALUES (?, ${columns.map(() => "?").join(", ")})`);
+    for (const row of rows) insert.run(regionOf(row), ...columns.map((c) => row[c] as string | number | null));
+  });
+  return true;
+}
+
+/**
  * Brings a table written by an older version to a new shape (e.g. a new key column): renames it, lets
  * `create` make the new table, copies every row through `copy`, and drops the old one, in one
  * transaction. Indexes are created by the caller afterwards (an index of the renamed table keeps its

@@ -1,7 +1,7 @@
 import type { DatabaseSync, StatementSync } from "node:sqlite";
 import type { ClusterSetting, SettingName, SettingType } from "../../../generated/shapes.ts";
 import { DEFAULT_REGION } from "../config.ts";
-import { columnsOf, rebuildTable } from "../database.ts";
+import { addRegionColumn } from "../database.ts";
 
 /**
  * Account settings per (name, principal). The account-wide default is the row of the root principal
@@ -124,18 +124,7 @@ function createAccountSettingsTable(db: DatabaseSync): void {
 
 /** A database written before settings were regional: its settings belong to the configured region. */
 function openAccountSettingTable(db: DatabaseSync, configuredRegion: string): AccountSettingTable {
-  const columns = columnsOf(db, "account_settings");
-  if (columns.length > 0 && !columns.includes("region")) {
-    rebuildTable(
-      db,
-      "account_settings",
-      () => createAccountSettingsTable(db),
-      (rows) => {
-        const insert = db.prepare("INSERT INTO account_settings (region, name, principal_arn, value) VALUES (?, ?, ?, ?)");
-        for (const r of rows) insert.run(configuredRegion, String(r["name"]), String(r["principal_arn"]), String(r["value"]));
-      },
-    );
-  }
+  addRegionColumn(db, "account_settings", () => createAccountSettingsTable(db), () => configuredRegion);
   createAccountSettingsTable(db);
   return {
     db,

@@ -2,7 +2,7 @@ import type { DatabaseSync, StatementSync } from "node:sqlite";
 import type { Cluster, ClusterSetting } from "../../../generated/shapes.ts";
 import { ClusterNotFoundException } from "../../../generated/errors.ts";
 import { regionOf, type Arns } from "../arns.ts";
-import { columnsOf, rebuildTable, transaction } from "../database.ts";
+import { addRegionColumn, transaction } from "../database.ts";
 
 /**
  * Clusters by region and name. Stored documents hold what the cluster *is* (ARN, name, status, settings,
@@ -170,18 +170,7 @@ function createClustersTable(db: DatabaseSync): void {
  * each row moves to the region its ARN names (the configured region when it names none).
  */
 function openClusterTable(db: DatabaseSync, configuredRegion: string): ClusterTable {
-  const columns = columnsOf(db, "clusters");
-  if (columns.length > 0 && !columns.includes("region")) {
-    rebuildTable(
-      db,
-      "clusters",
-      () => createClustersTable(db),
-      (rows) => {
-        const insert = db.prepare("INSERT INTO clusters (region, name, arn, status, doc) VALUES (?, ?, ?, ?, ?)");
-        for (const r of rows) insert.run(regionOf(String(r["arn"])) ?? configuredRegion, String(r["name"]), String(r["arn"]), String(r["status"]), String(r["doc"]));
-      },
-    );
-  }
+  addRegionColumn(db, "clusters", () => createClustersTable(db), (row) => regionOf(String(row["arn"])) ?? configuredRegion);
   createClustersTable(db);
   const table: ClusterTable = {
     db,

@@ -3,7 +3,7 @@ import type { Tag, TaskDefinition, TaskDefinitionFamilyStatus, TaskDefinitionSta
 import { deserializeTaskDefinition, serializeTaskDefinition } from "../../../generated/serde.ts";
 import { parseEcsArn, regionOf } from "../arns.ts";
 import { DEFAULT_REGION } from "../config.ts";
-import { columnsOf, rebuildTable, transaction } from "../database.ts";
+import { addRegionColumn, columnsOf, rebuildTable, transaction } from "../database.ts";
 import type { TagStore } from "./tag-store.ts";
 
 /**
@@ -247,42 +247,30 @@ function createTaskDefinitionTables(db: DatabaseSync): void {
  * region holding one of its revisions (the configured region when none does), so no number is reused.
  */
 function openTaskDefinitionTables(db: DatabaseSync, configuredRegion: string): TaskDefinitionTables {
-  if (columnsOf(db, "task_definitions").length > 0 && !columnsOf(db, "task_definitions").includes("region")) {
-    transaction(db, () => {
-      const regionsOfFamily = new Map<string, Set<string>>();
-      rebuildTable(
-        db,
-        "task_definitions",
-        () => createTaskDefinitionTables(db),
-        (rows) => {
-          const insert = db.prepare("INSERT INTO task_definitions (arn, region, family, revision, status, doc) VALUES (?, ?, ?, ?, ?, ?)");
-          for (const r of rows) {
-            const region = regionOf(String(r["arn"])) ?? configuredRegion;
-            const family = String(r["family"]);
-            insert.run(String(r["arn"]), region, family, Number(r["revision"]), String(r["status"]), String(r["doc"]));
-            let regions = regionsOfFamily.get(family);
-            if (regions === undefined) regionsOfFamily.set(family, (regions = new Set()));
-            regions.add(region);
-          }
-        },
-      );
-      db.exec("DROP INDEX IF EXISTS task_definitions_status");
-      if (!columnsOf(db, "task_definition_families").includes("region")) {
-        rebuildTable(
-          db,
-          "task_definition_families",
-          () => createTaskDefinitionTables(db),
-          (rows) => {
-            const insert = db.prepare("INSERT INTO task_definition_families (region, family, last_revision) VALUES (?, ?, ?)");
-            for (const r of rows) {
-              const family = String(r["family"]);
-              for (const region of regionsOfFamily.get(family) ?? [configuredRegion]) insert.run(region, family, Number(r["last_revision"]));
-            }
-          },
-        );
-      }
+  transaction(db, () => {
+    const regionsOfFamily = new Map<string, Set<string>>();
+    const migrated = addRegionColumn(db, "task_definitions", () => createTaskDefinitionTables(db), (row) => {
+      const region = regionOf(String(row["arn"])) ?? configuredRegion;
+      const family = String(row["family"]);
+      let regions = regionsOfFamily.get(family);
+      if (regions === undefined) regionsOfFamily.set(family, (regions = new Set()));
+      regions.add(region);
+      return region;
     });
-  }
+    if (!migrated || columnsOf(db, "task_definition_families").includes("region")) return;
+    rebuildTable(
+      db,
+      "task_definition_families",
+      () => createTaskDefinitionTables(db),
+      (rows) => {
+        const insert = db.prepare("INSERT INTO task_definition_families (region, family, last_revision) VALUES (?, ?, ?)");
+        for (const r of rows) {
+          const family = String(r["family"]);
+          for (const region of regionsOfFamily.get(family) ?? [configuredRegion]) insert.run(region, family, Number(r["last_revision"]));
+        }
+      },
+    );
+  });
   createTaskDefinitionTables(db);
   db.exec("CREATE INDEX IF NOT EXISTS task_definitions_by_status ON task_definitions (region, status, family, revision)");
   return {
