@@ -7,7 +7,6 @@ import {
 import type { EcsOperations } from "../../generated/operations.ts";
 import { serializeFailures, serializeListTasksResponse } from "../../generated/serde.ts";
 import type { Cluster, Failure, RunTaskRequest, Tag, Task, TaskDefinition } from "../../generated/shapes.ts";
-import { parseEcsArn } from "../runtime/arns.ts";
 import type { TaskEngine } from "../runtime/engine/task-engine.ts";
 import type { RunTaskSpec } from "../runtime/engine/engine-types.ts";
 import { withRawJson } from "../runtime/raw-json.ts";
@@ -25,7 +24,23 @@ export interface TaskOperationsOptions {
   clusters: ClusterStore;
   taskDefinitions: TaskDefinitionStore;
   tags: TagStore;
+  /** Whether a task can be placed now; without it, always. */
+  capacity?: TaskCapacity | undefined;
 }
+
+/**
+ * Whether there is anything to run tasks on: the emulator's one "container instance" is the Docker
+ * engine (with the agent endpoint in front of it). While it is away, RunTask answers as real ECS does
+ * for a cluster without instances, and works again by itself once it is back.
+ */
+export interface TaskCapacity {
+  available(): boolean;
+}
+
+/** RunTask's answer when no container instance can take a task (the EC2 wording of real ECS). */
+export const NO_CONTAINER_INSTANCES = "No Container Instances were found in your cluster.";
+/** The failure reason real ECS gives a Fargate task it has no capacity for. */
+export const FARGATE_CAPACITY_UNAVAILABLE = "Capacity is unavailable at this time. Please try again later or in a different availability zone";
 
 /** What the cluster and tag operations need from the task side (see createOperations' TaskView). */
 export interface TaskViewOf {
@@ -50,7 +65,7 @@ const STARTED_BY = /^[A-Za-z0-9_/-]{1,128}$/;
 
 /** RunTask, StopTask, DescribeTasks, ListTasks over the task engine. */
 export function taskOperations(deps: OperationDeps, options: TaskOperationsOptions): Partial<EcsOperations<OperationContext>> {
-  const { engine, clusters, taskDefinitions, tags } = options;
+  const { engine, tags } = options;
 
   // Tags of tasks dropped after retention go with them.
   engine.use({ onTasksPurged: (arns) => arns.forEach((arn) => tags.deleteAll(arn)) });
@@ -67,16 +82,17 @@ export function taskOperations(deps: OperationDeps, options: TaskOperationsOptio
     return t.length > 0 ? { ...task, tags: t } : task;
   };
 
-  /** A task id or ARN → the ARN, in the request's cluster. */
-  const taskArnOf = (cluster: Cluster, ref: string): string => {
-    // The ARN pattern is anchored at "arn:", so a plain task id skips the regex.
-    if (ref.startsWith("arn:") && parseEcsArn(ref) !== undefined) return ref;
-    return deps.arns.task(cluster.clusterName ?? "default", ref);
-  };
+  /**
+   * A task id or ARN → the ARN to look up, in the request's cluster and region. An ARN of another region
+   * or account is kept as given: no task of this cluster has it, so it is reported missing.
+   */
+  const taskArnOf = (cluster: Cluster, ref: string, ctx: OperationContext): string =>
+    deps.arns.inRegion(ctx.region).taskArnOf(cluster.clusterName ?? "default", ref).arn;
 
   return {
-    async runTask(input: RunTaskRequest) {
-      const cluster = clusters.require(input.cluster);
+    async runTask(input: RunTaskRequest, ctx) {
+      const cluster = options.clusters.inRegion(ctx.region).require(input.cluster);
+      const taskDefinitions = options.taskDefinitions.inRegion(ctx.region);
       const count = input.count ?? 1;
       if (!Number.isInteger(count) || count < 1 || count > MAX_COUNT) {
         throw new InvalidParameterException(`count must be between 1 and ${MAX_COUNT}, inclusive.`);
@@ -125,9 +141,16 @@ export function taskOperations(deps: OperationDeps, options: TaskOperationsOptio
         taskTags.push({ key: "aws:ecs:clusterName", value: cluster.clusterName ?? "default" });
       }
 
+      if (options.capacity !== undefined && !options.capacity.available()) {
+        // Every check on the request came first, as on AWS; placement is what fails.
+        if (runsOnFargate(td, input)) return { tasks: [], failures: [{ reason: FARGATE_CAPACITY_UNAVAILABLE }] };
+        throw new InvalidParameterException(NO_CONTAINER_INSTANCES);
+      }
+
       const spec: RunTaskSpec = {
         clusterArn,
         clusterName: cluster.clusterName ?? "default",
+        region: ctx.region,
         taskDefinition: td,
         overrides: input.overrides,
         startedBy: input.startedBy,
@@ -157,9 +180,9 @@ export function taskOperations(deps: OperationDeps, options: TaskOperationsOptio
       return { tasks, failures: [] };
     },
 
-    async stopTask(input) {
-      const cluster = clusters.require(input.cluster);
-      const arn = taskArnOf(cluster, input.task);
+    async stopTask(input, ctx) {
+      const cluster = options.clusters.inRegion(ctx.region).require(input.cluster);
+      const arn = taskArnOf(cluster, input.task, ctx);
       const existing = engine.get(arn);
       if (existing === undefined || existing.clusterArn !== cluster.clusterArn) {
         throw new InvalidParameterException("The referenced task was not found.");
@@ -173,12 +196,12 @@ export function taskOperations(deps: OperationDeps, options: TaskOperationsOptio
       return { task };
     },
 
-    async describeTasks(input) {
+    async describeTasks(input, ctx) {
       if (input.tasks.length === 0) throw new InvalidParameterException("Tasks cannot be empty.");
       if (input.tasks.length > MAX_DESCRIBE) {
         throw new InvalidParameterException(`Too many tasks requested: at most ${MAX_DESCRIBE} tasks can be described at a time.`);
       }
-      const cluster = clusters.require(input.cluster);
+      const cluster = options.clusters.inRegion(ctx.region).require(input.cluster);
       const clusterArn = cluster.clusterArn!;
       const includeTags = input.include?.includes("TAGS") ?? false;
       if (!includeTags) {
@@ -191,7 +214,7 @@ export function taskOperations(deps: OperationDeps, options: TaskOperationsOptio
       const arns: string[] = [];
       const snapshots: Array<Task | undefined> = [];
       for (const ref of input.tasks) {
-        const arn = taskArnOf(cluster, ref);
+        const arn = taskArnOf(cluster, ref, ctx);
         if (seen.has(arn)) continue;
         seen.add(arn);
         arns.push(arn);
@@ -221,8 +244,8 @@ export function taskOperations(deps: OperationDeps, options: TaskOperationsOptio
       return response;
     },
 
-    async listTasks(input) {
-      const cluster = clusters.require(input.cluster);
+    async listTasks(input, ctx) {
+      const cluster = options.clusters.inRegion(ctx.region).require(input.cluster);
       const maxResults = input.maxResults ?? 100;
       if (!Number.isInteger(maxResults) || maxResults < 1 || maxResults > 100) {
         throw new InvalidParameterException("maxResults must be between 1 and 100.");
@@ -287,6 +310,15 @@ function checkRunnable(td: TaskDefinition, input: RunTaskRequest): void {
   if (input.enableExecuteCommand === true && td.taskRoleArn === undefined && input.overrides?.taskRoleArn === undefined) {
     throw new InvalidParameterException("The task role must be specified to enable execute command.");
   }
+}
+
+/** Whether the task would run on Fargate: asked for, or the only compatibility of its definition. */
+function runsOnFargate(td: TaskDefinition, input: RunTaskRequest): boolean {
+  if (input.launchType !== undefined) return input.launchType === "FARGATE";
+  const provider = input.capacityProviderStrategy?.[0]?.capacityProvider;
+  if (provider !== undefined) return provider.startsWith("FARGATE");
+  const requires = td.requiresCompatibilities ?? [];
+  return requires.length > 0 && !requires.includes("EC2") && requires[0] === "FARGATE";
 }
 
 /** Idempotency compares the whole request except the token itself. */
