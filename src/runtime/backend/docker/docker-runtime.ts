@@ -463,10 +463,14 @@ export function normalizeInspect(info: Docker.ContainerInspectInfo): ContainerSn
   for (const [key, bindings] of Object.entries(info.NetworkSettings?.Ports ?? {})) {
     const [portStr, proto] = key.split("/");
     if (bindings === null || bindings === undefined) continue;
-    for (const b of bindings as Array<{ HostIp: string; HostPort: string }>) {
+    const list = bindings as Array<{ HostIp: string; HostPort: string }>;
+    // Docker lists a published port for 0.0.0.0 and again for ::, usually with the same host port but
+    // on some hosts with another one: report the IPv4 binding once, as the agent does.
+    const hasIpv4 = list.some((b) => !b.HostIp.includes(":"));
+    for (const b of list) {
       const hostPort = Number(b.HostPort);
       if (!Number.isInteger(hostPort) || hostPort === 0) continue;
-      // Docker lists each binding for 0.0.0.0 and for ::; report it once.
+      if (hasIpv4 && b.HostIp.includes(":")) continue;
       const dedupe = `${portStr}/${proto}/${hostPort}`;
       if (seen.has(dedupe)) continue;
       seen.add(dedupe);

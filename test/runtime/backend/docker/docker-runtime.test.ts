@@ -51,4 +51,20 @@ describe("normalizeInspect", () => {
       ports: [{ containerPort: 80, protocol: "tcp", hostIp: "0.0.0.0", hostPort: 49160 }],
     });
   });
+
+  it("reports the IPv4 binding when Docker gave the IPv6 one another host port; an IPv6-only binding as 0.0.0.0", () => {
+    const inspect = (ports: Record<string, Array<{ HostIp: string; HostPort: string }>>) =>
+      normalizeInspect({
+        Id: "id2",
+        Name: "/ecs-y",
+        Image: "sha256:2",
+        Config: { Image: "img", Labels: {} },
+        State: { Status: "running", Running: true, ExitCode: 0, StartedAt: "2024-01-01T00:00:00Z", FinishedAt: "0001-01-01T00:00:00Z", OOMKilled: false, Error: "" },
+        NetworkSettings: { Ports: ports, Networks: {} },
+      } as never).ports;
+    expect(inspect({ "8080/tcp": [{ HostIp: "0.0.0.0", HostPort: "32882" }, { HostIp: "::", HostPort: "32881" }] })).toEqual([
+      { containerPort: 8080, protocol: "tcp", hostIp: "0.0.0.0", hostPort: 32882 },
+    ]);
+    expect(inspect({ "8080/tcp": [{ HostIp: "::", HostPort: "32881" }] })).toEqual([{ containerPort: 8080, protocol: "tcp", hostIp: "0.0.0.0", hostPort: 32881 }]);
+  });
 });
