@@ -11,6 +11,7 @@
 import { CreateLogGroupCommand, CreateLogStreamCommand, PutLogEventsCommand, type InputLogEvent } from "@aws-sdk/client-cloudwatch-logs";
 import type Docker from "dockerode";
 import type { Readable } from "node:stream";
+import { dockerLogLines, splitTimestamp } from "../docker-log-lines.ts";
 import type { Logger } from "../logger.ts";
 import type { AgentAwsClients } from "./aws-clients.ts";
 import { awslogsTarget, type AwsLogsTarget } from "./awslogs-options.ts";
@@ -202,33 +203,13 @@ export class AwsLogsShipper {
       const since = s.input.after === undefined ? {} : { since: dockerSince(s.input.after) };
       const stream = (await container.logs({ follow: true, stdout: true, stderr: true, timestamps: true, ...since })) as unknown as Readable;
       s.stream = stream;
-      const lines = { stdout: "", stderr: "" };
-      const onText = (which: "stdout" | "stderr", text: string): void => {
-        const all = lines[which] + text;
-        const parts = all.split("\n");
-        lines[which] = parts.pop() ?? "";
-        for (const line of parts) this.#enqueue(s, line, log);
-      };
-      let carry: Buffer = Buffer.alloc(0);
-      for await (const chunk of stream) {
+      for await (const { line, complete } of dockerLogLines(stream as AsyncIterable<Buffer>, info.Config.Tty)) {
         if (s.abandoned) break;
-        const buf = chunk as Buffer;
-        if (info.Config.Tty) {
-          onText("stdout", buf.toString("utf8"));
-          continue;
-        }
-        // Docker multiplexes non-TTY output: 8-byte header (stream type, 3 zero bytes, big-endian size).
-        carry = carry.length === 0 ? buf : Buffer.concat([carry, buf]);
-        while (carry.length >= 8) {
-          const size = carry.readUInt32BE(4);
-          if (carry.length < 8 + size) break;
-          onText(carry[0] === 2 ? "stderr" : "stdout", carry.subarray(8, 8 + size).toString("utf8"));
-          carry = carry.subarray(8 + size);
-        }
+        // An unterminated last line is complete only when the output really ended; after `stop` it is re-read
+        // on resume rather than sent in two pieces.
+        if (!complete && s.interrupted) continue;
+        this.#enqueue(s, line, log);
       }
-      // An unterminated last line is complete only when the output really ended; after `stop` it is re-read
-      // on resume rather than sent in two pieces.
-      if (!s.interrupted) for (const which of ["stdout", "stderr"] as const) if (lines[which] !== "") this.#enqueue(s, lines[which], log);
     } catch (err) {
       if ((err as { statusCode?: number }).statusCode === 404) {
         s.gone = true;
@@ -244,14 +225,10 @@ export class AwsLogsShipper {
 
   /** A Docker line is "<RFC3339Nano> <text>"; the Docker awslogs driver drops empty messages. */
   #enqueue(s: Shipment, line: string, log: Logger): void {
-    const space = line.indexOf(" ");
-    const stampText = space > 0 ? line.slice(0, space) : "";
-    const stamp = stampText === "" ? NaN : Date.parse(stampText);
-    const nanos = Number((/\.\d{3}(\d{1,6})/.exec(stampText)?.[1] ?? "").padEnd(6, "0")) || 0;
-    const text = (Number.isNaN(stamp) ? line : line.slice(space + 1)).replace(/\r$/, "");
+    const { timestamp: stamp, nanos, text } = splitTimestamp(line);
     if (text === "") return;
-    const timestamp = Number.isNaN(stamp) ? Date.now() : stamp;
-    const after = Number.isNaN(stamp) ? undefined : s.input.after;
+    const timestamp = stamp ?? Date.now();
+    const after = stamp === undefined ? undefined : s.input.after;
     const wasEmpty = s.pending.length === 0;
     for (const [part, message] of splitMessage(text).entries()) {
       // Resuming: Docker's `since` is inclusive, and this line may have been sent before the restart.
