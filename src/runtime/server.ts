@@ -20,6 +20,8 @@ import { TaskEngine } from "./engine/task-engine.ts";
 import { TaskStore } from "./store/task-store.ts";
 import { composeWriterHooks } from "./compose/compose-writer.ts";
 import type { TaskView } from "../operations/index.ts";
+import { eventsOff, type EventPublisher } from "./events/event-publisher.ts";
+import type { EcsEvents } from "./events/start-events.ts";
 
 export interface ServerOptions {
   config?: Config;
@@ -38,6 +40,8 @@ export interface LocalEcsApi {
   readonly config: Config;
   /** The operations answered locally (the rest go to the upstream or answer "not emulated"). */
   readonly localOperations: readonly OperationName[];
+  /** Where ECS events are published (a no-op without EVENTS_ENDPOINT_URL). */
+  readonly events: EventPublisher;
   /** Binds config.host:config.port (port 0 picks a free one). */
   listen(): Promise<{ url: string; port: number }>;
   close(): Promise<void>;
@@ -84,6 +88,17 @@ export async function createServer(options: ServerOptions = {}): Promise<LocalEc
   const cleanups: Array<() => Promise<void> | void> = [];
   const extraOperations: Partial<EcsOperations<OperationContext>>[] = [];
 
+  // ECS events to EventBridge (EVENTS_ENDPOINT_URL); nothing of it is loaded when unset. Services and
+  // container instances publish through `events`.
+  let ecsEvents: EcsEvents | undefined;
+  if (config.eventsEndpointUrl !== undefined) {
+    const { startEcsEvents } = await import("./events/start-events.ts");
+    ecsEvents = startEcsEvents({ endpoint: config.eventsEndpointUrl, busName: config.eventsBusName, db, clock, logger });
+    const started = ecsEvents;
+    cleanups.push(() => started.close());
+  }
+  const events: EventPublisher = ecsEvents ?? eventsOff;
+
   let tasks: TaskView | undefined;
   if (options.docker !== false) {
     const runtime = new DockerRuntime({ dockerHost: config.dockerHost, taskSubnetPool: config.taskSubnetPool });
@@ -91,6 +106,7 @@ export async function createServer(options: ServerOptions = {}): Promise<LocalEc
     logger.info("docker.connected", engineVersion);
     const engine = new TaskEngine({ runtime, store: new TaskStore(db), config, arns, clock, logger: logger.child({ component: "engine" }) });
     engine.use(composeWriterHooks({ composeDest: config.composeDest, externalNetworks: config.externalNetworks, logger }));
+    ecsEvents?.followTasks(engine);
     let bridge: AgentBridge | undefined;
     const agent = createAgent({ config, docker: runtime.docker, logger, clock, db, resolveEndpoint: (id) => bridge?.resolveEndpoint(id) });
     const endpoint = await agent.start();
@@ -120,6 +136,7 @@ export async function createServer(options: ServerOptions = {}): Promise<LocalEc
     validateOutputs: options.validateResponses ?? false,
   });
 
+  const localOperations = operationNames.filter((name) => operationHandler(operations, operationSpecs[name]) !== undefined);
   const http: Server = createHttpServer({ keepAliveTimeout: 65_000, requestTimeout: 60_000, headersTimeout: 20_000 }, handler);
   // A slow client only ties up its own socket; the timeouts above bound how long it can.
   http.on("clientError", (_err, socket) => {
@@ -138,7 +155,8 @@ export async function createServer(options: ServerOptions = {}): Promise<LocalEc
   let closed = false;
   return {
     config,
-    localOperations: operationNames.filter((name) => operationHandler(operations, operationSpecs[name]) !== undefined),
+    localOperations,
+    events,
     listen() {
       return new Promise((resolve, reject) => {
         http.once("error", (err: NodeJS.ErrnoException) => {
