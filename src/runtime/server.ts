@@ -1,4 +1,4 @@
-import { createServer as createHttpServer, type Server } from "node:http";
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { operationNames, type EcsOperations, type OperationName } from "../../generated/operations.ts";
 import { operationHandler, operationSpecs } from "../../generated/router.ts";
@@ -20,6 +20,8 @@ import { TaskEngine } from "./engine/task-engine.ts";
 import { TaskStore } from "./store/task-store.ts";
 import { composeWriterHooks } from "./compose/compose-writer.ts";
 import type { TaskView } from "../operations/index.ts";
+import type { WebConsole } from "./console/console-server.ts";
+import type { ContainerLogs } from "./console/container-logs.ts";
 import { eventsOff, type EventPublisher } from "./events/event-publisher.ts";
 import type { EcsEvents } from "./events/start-events.ts";
 
@@ -100,6 +102,8 @@ export async function createServer(options: ServerOptions = {}): Promise<LocalEc
   const events: EventPublisher = ecsEvents ?? eventsOff;
 
   let tasks: TaskView | undefined;
+  let taskEngine: TaskEngine | undefined;
+  let containerLogs: ContainerLogs | undefined;
   if (options.docker !== false) {
     const runtime = new DockerRuntime({ dockerHost: config.dockerHost, taskSubnetPool: config.taskSubnetPool });
     const engineVersion = await dockerVersion(runtime, config);
@@ -107,6 +111,11 @@ export async function createServer(options: ServerOptions = {}): Promise<LocalEc
     const engine = new TaskEngine({ runtime, store: new TaskStore(db), config, arns, clock, logger: logger.child({ component: "engine" }) });
     engine.use(composeWriterHooks({ composeDest: config.composeDest, externalNetworks: config.externalNetworks, logger }));
     ecsEvents?.followTasks(engine);
+    taskEngine = engine;
+    if (config.console) {
+      const { DockerContainerLogs } = await import("./console/docker-container-logs.ts");
+      containerLogs = new DockerContainerLogs(runtime.docker, engine);
+    }
     let bridge: AgentBridge | undefined;
     const agent = createAgent({ config, docker: runtime.docker, logger, clock, db, resolveEndpoint: (id) => bridge?.resolveEndpoint(id) });
     const endpoint = await agent.start();
@@ -137,7 +146,24 @@ export async function createServer(options: ServerOptions = {}): Promise<LocalEc
   });
 
   const localOperations = operationNames.filter((name) => operationHandler(operations, operationSpecs[name]) !== undefined);
-  const http: Server = createHttpServer({ keepAliveTimeout: 65_000, requestTimeout: 60_000, headersTimeout: 20_000 }, handler);
+  let webConsole: WebConsole | undefined;
+  if (config.console) {
+    const { createConsole } = await import("./console/console-server.ts");
+    const local = new Set<string>(localOperations);
+    webConsole = createConsole({
+      region: config.region,
+      accountId: config.accountId,
+      operationAvailable: (op) => local.has(op) || proxy !== undefined,
+      tasks: taskEngine,
+      logs: containerLogs,
+      logger,
+    });
+  }
+  const ui = webConsole;
+  // The console answers /console/…; everything else is the ECS API.
+  const serve = ui === undefined ? handler : (req: IncomingMessage, res: ServerResponse) => void (ui.handle(req, res) || handler(req, res));
+
+  const http: Server = createHttpServer({ keepAliveTimeout: 65_000, requestTimeout: 60_000, headersTimeout: 20_000 }, serve);
   // A slow client only ties up its own socket; the timeouts above bound how long it can.
   http.on("clientError", (_err, socket) => {
     if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n");
@@ -176,6 +202,7 @@ export async function createServer(options: ServerOptions = {}): Promise<LocalEc
     async close() {
       if (closed) return;
       closed = true;
+      webConsole?.close();
       await new Promise<void>((resolve) => {
         http.close(() => resolve());
         http.closeAllConnections();
