@@ -19,3 +19,15 @@ describe("loadConfig: ECS events", () => {
     expect(() => loadConfig({ EVENTS_ENDPOINT_URL: "not a url" })).toThrow(/EVENTS_ENDPOINT_URL must be an http\(s\) URL/);
   });
 });
+
+describe("loadConfig: web console", () => {
+  it("is on by default; CONSOLE=false (or 0, no, off) turns it off", () => {
+    expect(loadConfig({}).console).toBe(true);
+    for (const off of ["false", "0", "no", "off", "FALSE"]) expect(loadConfig({ CONSOLE: off }).console).toBe(false);
+    expect(loadConfig({ CONSOLE: "true" }).console).toBe(true);
+  });
+
+  it("refuses anything else, naming the variable", () => {
+    expect(() => loadConfig({ CONSOLE: "maybe" })).toThrow(/CONSOLE must be true or false; got "maybe"/);
+  });
+});
