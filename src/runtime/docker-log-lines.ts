@@ -62,3 +62,10 @@ export function splitTimestamp(line: string): TimestampedText {
   const nanos = Number((/\.\d{3}(\d{1,6})/.exec(stampText)?.[1] ?? "").padEnd(6, "0")) || 0;
   return { timestamp: stamp, nanos, text: line.slice(space + 1).replace(/\r$/, "") };
 }
+
+/** Docker's `since` as `<seconds>.<nanoseconds>` (the Engine API parses fractional UNIX timestamps). */
+export function dockerSince(at: { timestamp: number; nanos: number }): string {
+  const seconds = Math.floor(at.timestamp / 1000);
+  const nanos = (at.timestamp - seconds * 1000) * 1_000_000 + at.nanos;
+  return `${seconds}.${String(nanos).padStart(9, "0")}`;
+}

@@ -6,7 +6,7 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { launchChromium, type Browser } from "../support/browser.ts";
+import { gotoPage, isNetworkChangeNoise, launchChromium, type Browser } from "../support/browser.ts";
 import { removeClusterContainers, TEST_IMAGE } from "../support/docker.ts";
 import { startTestServer, type TestServer } from "../support/server.ts";
 
@@ -45,12 +45,10 @@ describe("the web console in Chromium", () => {
     await browser.context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: t.url });
     page = browser.context.pages()[0] ?? (await browser.context.newPage());
     page.on("console", (m) => {
-      if (m.type() === "error" || m.type() === "warning") problems.push(`console.${m.type()}: ${m.text()}`);
+      if ((m.type() === "error" || m.type() === "warning") && !isNetworkChangeNoise(m.text())) problems.push(`console.${m.type()}: ${m.text()}`);
     });
     page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
-    await page.goto(`${t.url}/console/`);
-    // Set once: if the page ever reloads, it is gone.
-    await page.evaluate("window.__sameDocument = true");
+    await gotoPage(page, `${t.url}/console/`);
   });
 
   afterAll(async () => {
@@ -61,6 +59,8 @@ describe("the web console in Chromium", () => {
 
   it("shows the clusters with their counts", async () => {
     await page.locator(`tr[data-cluster="${CLUSTER}"]`).waitFor();
+    // Set once the page is up: if it ever reloads, it is gone.
+    await page.evaluate("window.__sameDocument = true");
     expect(await page.locator("h1").textContent()).toBe("Clusters");
     expect(await page.locator("#live").textContent()).toBe("● Live");
     await shot("clusters");
@@ -135,8 +135,8 @@ describe("the web console in Chromium", () => {
 
   it("can be used with the keyboard alone", async () => {
     // A fresh load (a goto that only changes the hash would stay in the document).
-    await page.goto("about:blank");
-    await page.goto(`${t.url}/console/#/clusters`);
+    await gotoPage(page, "about:blank");
+    await gotoPage(page, `${t.url}/console/#/clusters`);
     await page.locator(`tr[data-cluster="${CLUSTER}"]`).waitFor();
     await page.keyboard.press("Tab");
     expect(await page.evaluate("document.activeElement?.textContent")).toBe("Skip to content");

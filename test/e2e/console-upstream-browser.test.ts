@@ -6,7 +6,7 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { launchChromium, type Browser } from "../support/browser.ts";
+import { gotoPage, isNetworkChangeNoise, launchChromium, type Browser } from "../support/browser.ts";
 import { startMoto, type MotoServer } from "../support/moto.ts";
 import { startTestServer, type TestServer } from "../support/server.ts";
 
@@ -55,7 +55,7 @@ describe("the console's services and container instances views (moto upstream, C
     browser = await launchChromium();
     page = browser.context.pages()[0] ?? (await browser.context.newPage());
     page.on("console", (m) => {
-      if (m.type() === "error" || m.type() === "warning") problems.push(`console.${m.type()}: ${m.text()}`);
+      if ((m.type() === "error" || m.type() === "warning") && !isNetworkChangeNoise(m.text())) problems.push(`console.${m.type()}: ${m.text()}`);
     });
     page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
   });
@@ -68,7 +68,7 @@ describe("the console's services and container instances views (moto upstream, C
   });
 
   it("shows a service and changes its desired count, then forces a new deployment, through UpdateService", async () => {
-    await page.goto(`${t.url}/console/#/services?cluster=${CLUSTER}`);
+    await gotoPage(page, `${t.url}/console/#/services?cluster=${CLUSTER}`);
     const card = page.locator('section[data-service="web"]');
     await card.waitFor();
     // Desired / running / pending, as moto reports them.

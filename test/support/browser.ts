@@ -29,3 +29,24 @@ export async function launchChromium(): Promise<Browser> {
     },
   };
 }
+
+/**
+ * Chromium aborts requests in flight, even to loopback, when the host's network interfaces change, and Docker
+ * changes them whenever a container or network comes or goes (other test files run tasks meanwhile). Such
+ * a message is the host's doing, not the page's; the page retries what it must.
+ */
+export function isNetworkChangeNoise(message: string): boolean {
+  return message.includes("net::ERR_NETWORK_CHANGED");
+}
+
+/** page.goto, again when Chromium dropped the navigation for a network change. */
+export async function gotoPage(page: import("playwright-core").Page, url: string): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await page.goto(url);
+      return;
+    } catch (err) {
+      if (attempt === 3 || !isNetworkChangeNoise(String((err as Error).message))) throw err;
+    }
+  }
+}

@@ -11,7 +11,7 @@
 import { CreateLogGroupCommand, CreateLogStreamCommand, PutLogEventsCommand, type InputLogEvent } from "@aws-sdk/client-cloudwatch-logs";
 import type Docker from "dockerode";
 import type { Readable } from "node:stream";
-import { dockerLogLines, splitTimestamp } from "../docker-log-lines.ts";
+import { dockerLogLines, dockerSince as dockerSinceOf, splitTimestamp } from "../docker-log-lines.ts";
 import type { Logger } from "../logger.ts";
 import type { AgentAwsClients } from "./aws-clients.ts";
 import { awslogsTarget, type AwsLogsTarget } from "./awslogs-options.ts";
@@ -313,12 +313,8 @@ export function compareCursor(a: LogCursor, b: LogCursor): number {
   return a.timestamp - b.timestamp || a.nanos - b.nanos || a.part - b.part;
 }
 
-/** Docker's `since` as `<seconds>.<nanoseconds>` (the Engine API parses fractional UNIX timestamps). */
-export function dockerSince(c: LogCursor): string {
-  const seconds = Math.floor(c.timestamp / 1000);
-  const nanos = (c.timestamp - seconds * 1000) * 1_000_000 + c.nanos;
-  return `${seconds}.${String(nanos).padStart(9, "0")}`;
-}
+/** Docker's `since` for a cursor (the shared formula lives with the other Docker log helpers). */
+export const dockerSince: (c: LogCursor) => string = dockerSinceOf;
 
 async function prepare(client: ReturnType<AgentAwsClients["logs"]>, target: AwsLogsTarget): Promise<void> {
   if (target.createGroup) {

@@ -3,7 +3,7 @@
 import type { LogStreamName } from "../docker-log-lines.ts";
 
 export interface LogLine {
-  /** When the container wrote it, as the runtime recorded it (ISO string with sub-second digits). */
+  /** When the container wrote it, as the runtime recorded it: ISO with nine fractional digits ("…T10:00:00.123456789Z"). */
   time: string;
   stream: LogStreamName;
   text: string;

@@ -4,7 +4,7 @@
 import type Docker from "dockerode";
 import type { Readable } from "node:stream";
 import type { Task } from "../../../generated/shapes.ts";
-import { dockerLogLines, splitTimestamp } from "../docker-log-lines.ts";
+import { dockerLogLines, dockerSince, splitTimestamp } from "../docker-log-lines.ts";
 import { LogsUnavailableError, type ContainerLogs, type FollowOptions, type LogLine } from "./container-logs.ts";
 
 /** How the logs find a task's containers (the engine's public `get`). */
@@ -42,7 +42,7 @@ export class DockerContainerLogs implements ContainerLogs {
         stderr: true,
         timestamps: true,
         ...(options.tail === undefined ? {} : { tail: options.tail }),
-        ...(options.since === undefined ? {} : { since: options.since.getTime() / 1000 }),
+        ...(options.since === undefined ? {} : { since: dockerSince({ timestamp: options.since.getTime(), nanos: 0 }) }),
         abortSignal: signal,
       } as Docker.ContainerLogsOptions & { follow: true })) as unknown as Readable | Buffer;
       if (Buffer.isBuffer(raw)) chunks = [raw];
@@ -70,7 +70,7 @@ export class DockerContainerLogs implements ContainerLogs {
   }
 }
 
+/** Always nine fractional digits, so times compare as strings (the page resumes after the last one it has). */
 function isoWithNanos(timestamp: number | undefined, nanos: number): string {
-  const at = new Date(timestamp ?? Date.now()).toISOString();
-  return nanos === 0 ? at : at.replace(/Z$/, `${String(nanos).padStart(6, "0")}Z`);
+  return new Date(timestamp ?? Date.now()).toISOString().replace(/Z$/, `${String(nanos).padStart(6, "0")}Z`);
 }

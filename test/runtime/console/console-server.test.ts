@@ -66,8 +66,11 @@ describe("the console on the API's port (control plane only)", () => {
     expect(hello).toEqual({ event: "hello", data: { live: false } });
     const logs = await collectSse(`${t.url}/console/api/logs?task=arn:aws:ecs:us-east-1:000000000000:task/default/x&container=app`, (e) => e.event === "end");
     expect(logs.at(-1)?.data.reason).toMatch(/Docker engine/);
-    const bad = await fetch(`${t.url}/console/api/logs?task=x&container=app&tail=-1`);
-    expect(bad.status).toBe(400);
+    for (const query of ["task=x&container=app&tail=-1", "task=x&container=app&since=yesterday", "container=app"]) {
+      const bad = await fetch(`${t.url}/console/api/logs?${query}`);
+      expect(bad.status, query).toBe(400);
+      await bad.arrayBuffer();
+    }
   });
 });
 

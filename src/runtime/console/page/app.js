@@ -113,6 +113,7 @@ function startHeader() {
   });
 }
 
+sessionStorage.removeItem("local-ecs-console.retried");
 startHeader();
 window.addEventListener("hashchange", route);
 route();

@@ -39,7 +39,24 @@ export function available(operation) {
   return info.operations?.[operation] !== false;
 }
 
+/**
+ * Calls one operation. A request the browser could not send (Chromium aborts requests in flight when the
+ * host's network interfaces change, which Docker does whenever it makes a network) is sent again: reads and
+ * StopTask/UpdateService are idempotent, and RunTask carries a clientToken, so a retry never runs twice.
+ */
 export async function ecs(operation, input = {}) {
+  const body = operation === "RunTask" && input.clientToken === undefined ? { ...input, clientToken: crypto.randomUUID() } : input;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await call(operation, body);
+    } catch (err) {
+      if (!(err instanceof EcsApiError) || err.type !== "NetworkError" || attempt === 3) throw err;
+      await new Promise((r) => setTimeout(r, 200 * attempt));
+    }
+  }
+}
+
+async function call(operation, input) {
   let res;
   try {
     res = await fetch("/", {

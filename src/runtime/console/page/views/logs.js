@@ -20,16 +20,24 @@ export function logsPanel(task, ctx) {
   let source;
   let latest = task;
   let waitingFor;
+  let lastTime;
+  let failures = 0;
 
   const close = () => {
     source?.close();
     source = undefined;
   };
-  ctx.onCleanup(close);
+  let disposed = false;
+  ctx.onCleanup(() => {
+    disposed = true;
+    close();
+  });
 
   function restart() {
     close();
     waitingFor = undefined;
+    lastTime = undefined;
+    failures = 0;
     mount(output);
     const name = select.value;
     if (!started(latest, name)) {
@@ -37,20 +45,39 @@ export function logsPanel(task, ctx) {
       state.textContent = `Waiting for ${name} to start…`;
       return;
     }
-    const q = new URLSearchParams({ task: latest.taskArn, container: name, tail: "1000", follow: String(follow.checked) });
     state.textContent = follow.checked ? `Following ${name}…` : `Output of ${name}:`;
-    source = new EventSource(`api/logs?${q}`);
-    source.addEventListener("line", (e) => append(JSON.parse(e.data)));
-    source.addEventListener("end", (e) => {
+    open(name, { tail: "1000" });
+  }
+
+  function open(name, from) {
+    const q = new URLSearchParams({ task: latest.taskArn, container: name, follow: String(follow.checked), ...from });
+    const es = new EventSource(`api/logs?${q}`);
+    source = es;
+    es.addEventListener("line", (e) => {
+      const line = JSON.parse(e.data);
+      // After a reconnection Docker repeats the lines of the instant it resumes from.
+      if (lastTime !== undefined && line.time <= lastTime) return;
+      lastTime = line.time;
+      failures = 0;
+      append(line);
+    });
+    es.addEventListener("end", (e) => {
       // Closed before EventSource would reconnect on its own.
       close();
       state.textContent = JSON.parse(e.data).reason;
     });
-    source.addEventListener("error", () => {
-      if (source === undefined) return;
+    es.addEventListener("error", () => {
+      if (source !== es) return;
       close();
-      state.textContent = "The log stream was interrupted. Tick Follow again to resume.";
-      follow.checked = false;
+      // The stream broke (the server restarted, or the browser dropped it): carry on after the last line.
+      if (++failures > 5) {
+        state.textContent = "The log stream keeps failing. Tick Follow again to retry.";
+        follow.checked = false;
+        return;
+      }
+      setTimeout(() => {
+        if (!disposed && source === undefined && select.value === name && follow.checked) open(name, lastTime === undefined ? { tail: "1000" } : { since: lastTime });
+      }, 1000);
     });
   }
 
