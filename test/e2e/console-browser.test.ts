@@ -19,6 +19,11 @@ describe("the web console in Chromium", () => {
   let page: Page;
   const problems: string[] = [];
   const shot = (name: string) => page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+  /** Keeps what the page showed when a wait failed, next to the other screenshots. */
+  const failWithScreenshot = (name: string) => async (err: unknown) => {
+    await shot(name).catch(() => {});
+    throw new Error(`${(err as Error).message}\nlive: ${await page.locator("#live").textContent()}; problems: ${problems.join(" | ")}`);
+  };
   const go = async (hash: string) => {
     await page.evaluate(`location.hash = ${JSON.stringify(hash)}`);
   };
@@ -90,21 +95,22 @@ describe("the web console in Chromium", () => {
     await started.waitFor();
     const taskId = (await started.textContent())!;
     await started.click();
-    await page.locator('#task-last-status[data-status="RUNNING"]').waitFor({ timeout: 30_000 });
+    // Generous bounds: on a machine shared with other Docker-heavy suites a start can take long.
+    await page.locator('#task-last-status[data-status="RUNNING"]').waitFor({ timeout: 90_000 }).catch(failWithScreenshot("task-failed"));
     const logs = page.getByRole("log");
-    await expect.poll(() => logs.textContent(), { timeout: 15_000 }).toContain("greeting: hello from the console");
-    await page.locator('#task-last-status[data-status="STOPPED"]').waitFor({ timeout: 30_000 });
+    await expect.poll(() => logs.textContent(), { timeout: 60_000 }).toContain("greeting: hello from the console");
+    await page.locator('#task-last-status[data-status="STOPPED"]').waitFor({ timeout: 90_000 }).catch(failWithScreenshot("task-failed"));
     expect(await page.locator('tr[data-container="app"] .exit-code').textContent()).toBe("3");
     expect(await page.locator("#task-stop-code").textContent()).toBe("EssentialContainerExited");
     expect(await page.evaluate("window.__sameDocument")).toBe(true);
-    await expect.poll(() => page.getByRole("status").filter({ hasText: "output ended" }).count(), { timeout: 15_000 }).toBe(1);
+    await expect.poll(() => page.getByRole("status").filter({ hasText: "output ended" }).count(), { timeout: 60_000 }).toBe(1);
     expect(await logs.textContent()).toContain("to stderr");
     expect(await page.locator("ol.timeline li").count()).toBeGreaterThanOrEqual(4);
     // What the page showed is what the API says.
     const { tasks } = await t.ecs.send(new DescribeTasksCommand({ cluster: CLUSTER, tasks: [taskId] }));
     expect(tasks?.[0]?.containers?.[0]?.exitCode).toBe(3);
     await shot("task");
-  });
+  }, 240_000);
 
   it("stops a long-running task from the tasks list, which then shows STOPPED live", async () => {
     const { tasks } = await t.ecs.send(new RunTaskCommand({ cluster: CLUSTER, taskDefinition: "console-long" }));
@@ -112,17 +118,17 @@ describe("the web console in Chromium", () => {
     const id = taskArn.split("/").pop()!;
     await go(`#/tasks?cluster=${CLUSTER}&status=RUNNING`);
     const row = page.locator(`tr[data-task="${id}"]`);
-    await page.locator(`tr[data-task="${id}"][data-last-status="RUNNING"]`).waitFor({ timeout: 30_000 });
+    await page.locator(`tr[data-task="${id}"][data-last-status="RUNNING"]`).waitFor({ timeout: 90_000 }).catch(failWithScreenshot("tasks-failed"));
     await expectEveryControlLabelled(page);
     page.once("dialog", (d) => void d.accept());
     await row.getByRole("button", { name: `Stop task ${id}` }).click();
-    await page.locator(`tr[data-task="${id}"][data-last-status="STOPPED"]`).waitFor({ timeout: 30_000 });
+    await page.locator(`tr[data-task="${id}"][data-last-status="STOPPED"]`).waitFor({ timeout: 90_000 }).catch(failWithScreenshot("tasks-failed"));
     expect(await page.locator(`tr[data-task="${id}"]`).textContent()).toContain("UserInitiated");
     const described = await t.ecs.send(new DescribeTasksCommand({ cluster: CLUSTER, tasks: [taskArn] }));
     expect(described.tasks?.[0]).toMatchObject({ lastStatus: "STOPPED", stopCode: "UserInitiated", stoppedReason: "Task stopped by user" });
     expect(await page.evaluate("window.__sameDocument")).toBe(true);
     await shot("tasks");
-  });
+  }, 240_000);
 
   it("shows a clear empty state for services and container instances, which this server does not serve", async () => {
     await page.getByRole("link", { name: "Services" }).click();
