@@ -5,8 +5,9 @@ import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { note, printTable, RESULT_PREFIX } from "./lib/report.ts";
 import { REPO_ROOT } from "./lib/server-process.ts";
+import { round } from "./lib/stats.ts";
 
-const BENCHMARKS = ["run-task", "burst", "describe-tasks", "control-plane", "footprint"] as const;
+const BENCHMARKS = ["run-task", "burst", "describe-tasks", "control-plane", "footprint", "console"] as const;
 
 function runOne(name: string, env: Record<string, string>): Promise<Record<string, any>> {
   return new Promise((resolve, reject) => {
@@ -69,6 +70,10 @@ for (const [key, v] of Object.entries<any>(d?.["results"] ?? {})) {
 }
 for (const [key, v] of Object.entries<any>(results["control-plane"]?.["results"] ?? {})) {
   rows.push({ figure: `${key} req/s vs echo`, ratio: `${v.ratio}×`, target: "(none)", status: "" });
+}
+const ui = results["console"];
+if (ui !== undefined) {
+  rows.push({ figure: "console first paint (median)", ratio: `${round(ui["firstPaint"].median)} ms (static page ${round(ui["staticBaseline"].median)} ms)`, target: "< 200 ms", status: ui["met"] ? "met" : "MISSED" });
 }
 printTable(`Summary — ${new Date().toISOString()}, ${availableParallelism()} CPUs, ${Math.round((performance.now() - started) / 1000)} s`, rows);
 for (const f of failures) note(`FAILED ${f}`);

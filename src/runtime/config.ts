@@ -41,6 +41,13 @@ export interface Config {
 
   stoppedTaskRetentionMs: number;
   containerCleanupDelayMs: number;
+
+  /** The web console under /console/ on the API's port (CONSOLE=false turns it off). */
+  console: boolean;
+  /** EventBridge endpoint ECS events are delivered to with PutEvents; undefined = events off. */
+  eventsEndpointUrl: string | undefined;
+  /** Event bus name or ARN the events are put on. */
+  eventsBusName: string;
 }
 
 /** The region of unsigned calls and of rows written before resources were regional, unless configured. */
@@ -93,6 +100,9 @@ export function loadConfig(env: Env = process.env): Config {
     },
     stoppedTaskRetentionMs: duration(str("STOPPED_TASK_RETENTION"), 3_600_000, "STOPPED_TASK_RETENTION"),
     containerCleanupDelayMs: duration(str("CONTAINER_CLEANUP_DELAY"), 3_600_000, "CONTAINER_CLEANUP_DELAY"),
+    console: boolean(str("CONSOLE"), true, "CONSOLE"),
+    eventsEndpointUrl: httpUrl(str("EVENTS_ENDPOINT_URL"), "EVENTS_ENDPOINT_URL"),
+    eventsBusName: str("EVENTS_BUS_NAME") ?? "default",
   };
 }
 
@@ -103,6 +113,26 @@ function integer(raw: string | undefined, fallback: number, name: string): numbe
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 0) throw new ConfigError(`${name} must be a non-negative integer; got "${raw}"`);
   return n;
+}
+
+function httpUrl(raw: string | undefined, name: string): string | undefined {
+  if (raw === undefined) return undefined;
+  let protocol = "";
+  try {
+    protocol = new URL(raw).protocol;
+  } catch {
+    // reported below
+  }
+  if (protocol !== "http:" && protocol !== "https:") throw new ConfigError(`${name} must be an http(s) URL such as http://localhost:4566; got "${raw}"`);
+  return raw;
+}
+
+function boolean(raw: string | undefined, fallback: boolean, name: string): boolean {
+  if (raw === undefined) return fallback;
+  const v = raw.toLowerCase();
+  if (["true", "1", "yes", "on"].includes(v)) return true;
+  if (["false", "0", "no", "off"].includes(v)) return false;
+  throw new ConfigError(`${name} must be true or false; got "${raw}"`);
 }
 
 /** Accepts "90" (seconds), "500ms", "30s", "15m", "1h". */

@@ -1,4 +1,4 @@
-import { createServer as createHttpServer, type Server } from "node:http";
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { operationNames, type EcsOperations, type OperationName } from "../../generated/operations.ts";
 import { operationHandler, operationSpecs } from "../../generated/router.ts";
@@ -21,6 +21,10 @@ import { TaskEngine } from "./engine/task-engine.ts";
 import { TaskStore } from "./store/task-store.ts";
 import { composeWriterHooks } from "./backend/docker/compose/compose-writer.ts";
 import type { TaskView } from "../operations/index.ts";
+import type { WebConsole } from "./console/console-server.ts";
+import type { ContainerLogs } from "./console/container-logs.ts";
+import { eventsOff, type EventPublisher } from "./events/event-publisher.ts";
+import type { EcsEvents } from "./events/start-events.ts";
 
 export interface ServerOptions {
   config?: Config;
@@ -43,6 +47,8 @@ export interface LocalEcsApi {
   readonly config: Config;
   /** The operations answered locally (the rest go to the upstream or answer "not emulated"). */
   readonly localOperations: readonly OperationName[];
+  /** Where ECS events are published (a no-op without EVENTS_ENDPOINT_URL). */
+  readonly events: EventPublisher;
   /** Binds config.host:config.port (port 0 picks a free one). */
   listen(): Promise<{ url: string; port: number }>;
   close(): Promise<void>;
@@ -73,7 +79,20 @@ export async function createServer(options: ServerOptions = {}): Promise<LocalEc
   const cleanups: Array<() => Promise<void> | void> = [];
   const extraOperations: Partial<EcsOperations<OperationContext>>[] = [];
 
+  // ECS events to EventBridge (EVENTS_ENDPOINT_URL); nothing of it is loaded when unset. Services and
+  // container instances publish through `events`.
+  let ecsEvents: EcsEvents | undefined;
+  if (config.eventsEndpointUrl !== undefined) {
+    const { startEcsEvents } = await import("./events/start-events.ts");
+    ecsEvents = startEcsEvents({ endpoint: config.eventsEndpointUrl, busName: config.eventsBusName, db, clock, logger });
+    const started = ecsEvents;
+    cleanups.push(() => started.close());
+  }
+  const events: EventPublisher = ecsEvents ?? eventsOff;
+
   let tasks: TaskView | undefined;
+  let taskEngine: TaskEngine | undefined;
+  let containerLogs: ContainerLogs | undefined;
   if (options.docker !== false) {
     const store = new TaskStore(db);
     const docker = new DockerHost({
@@ -85,6 +104,12 @@ export async function createServer(options: ServerOptions = {}): Promise<LocalEc
     });
     const engine = new TaskEngine({ backend: docker.backend, store, config, arns, clock, logger: logger.child({ component: "engine" }) });
     engine.use(composeWriterHooks({ composeDest: config.composeDest, externalNetworks: config.externalNetworks, logger }));
+    ecsEvents?.followTasks(engine);
+    taskEngine = engine;
+    if (config.console) {
+      const { EngineContainerLogs } = await import("./console/engine-container-logs.ts");
+      containerLogs = new EngineContainerLogs(engine);
+    }
     let bridge: AgentBridge | undefined;
     const agent = createAgent({
       config,
@@ -158,7 +183,25 @@ export async function createServer(options: ServerOptions = {}): Promise<LocalEc
     validateOutputs: options.validateResponses ?? false,
   });
 
-  const http: Server = createHttpServer({ keepAliveTimeout: 65_000, requestTimeout: 60_000, headersTimeout: 20_000 }, handler);
+  const localOperations = operationNames.filter((name) => operationHandler(operations, operationSpecs[name]) !== undefined);
+  let webConsole: WebConsole | undefined;
+  if (config.console) {
+    const { createConsole } = await import("./console/console-server.ts");
+    const local = new Set<string>(localOperations);
+    webConsole = createConsole({
+      region: config.region,
+      accountId: config.accountId,
+      operationAvailable: (op) => local.has(op) || proxy !== undefined,
+      tasks: taskEngine,
+      logs: containerLogs,
+      logger,
+    });
+  }
+  const ui = webConsole;
+  // The console answers /console/…; everything else is the ECS API.
+  const serve = ui === undefined ? handler : (req: IncomingMessage, res: ServerResponse) => void (ui.handle(req, res) || handler(req, res));
+
+  const http: Server = createHttpServer({ keepAliveTimeout: 65_000, requestTimeout: 60_000, headersTimeout: 20_000 }, serve);
   // A slow client only ties up its own socket; the timeouts above bound how long it can.
   http.on("clientError", (_err, socket) => {
     if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n");
@@ -176,7 +219,8 @@ export async function createServer(options: ServerOptions = {}): Promise<LocalEc
   let closed = false;
   return {
     config,
-    localOperations: operationNames.filter((name) => operationHandler(operations, operationSpecs[name]) !== undefined),
+    localOperations,
+    events,
     listen() {
       return new Promise((resolve, reject) => {
         http.once("error", (err: NodeJS.ErrnoException) => {
@@ -196,6 +240,7 @@ export async function createServer(options: ServerOptions = {}): Promise<LocalEc
     async close() {
       if (closed) return;
       closed = true;
+      webConsole?.close();
       await new Promise<void>((resolve) => {
         http.close(() => resolve());
         http.closeAllConnections();

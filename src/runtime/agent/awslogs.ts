@@ -10,6 +10,7 @@
 // nanosecond precision, so the cursor is exact.
 import { CreateLogGroupCommand, CreateLogStreamCommand, PutLogEventsCommand, type InputLogEvent } from "@aws-sdk/client-cloudwatch-logs";
 import { ContainerMissingError, type LogChunk, type LogOptions } from "../backend/task-backend.ts";
+import { logLines, logsSince, splitTimestamp } from "../log-lines.ts";
 import type { Logger } from "../logger.ts";
 import type { AgentAwsClients } from "./aws-clients.ts";
 import { awslogsTarget, type AwsLogsTarget } from "./awslogs-options.ts";
@@ -202,18 +203,15 @@ export class AwsLogsShipper {
 
   async #follow(s: Shipment, log: Logger): Promise<void> {
     try {
-      const since = s.input.after === undefined ? undefined : dockerSince(s.input.after);
+      const since = s.input.after === undefined ? undefined : logsSince(s.input.after);
       const chunks = this.#source.logs(s.input.dockerId, { follow: true, timestamps: true, since, signal: s.following.signal });
-      const lines = { stdout: "", stderr: "" };
-      for await (const chunk of chunks) {
+      for await (const { line, complete } of logLines(chunks)) {
         if (s.abandoned) break;
-        const parts = (lines[chunk.stream] + chunk.text).split("\n");
-        lines[chunk.stream] = parts.pop() ?? "";
-        for (const line of parts) this.#enqueue(s, line, log);
+        // An unterminated last line is complete only when the output really ended; after `stop` it is re-read
+        // on resume rather than sent in two pieces.
+        if (!complete && s.interrupted) continue;
+        this.#enqueue(s, line, log);
       }
-      // An unterminated last line is complete only when the output really ended; after `stop` it is re-read
-      // on resume rather than sent in two pieces.
-      if (!s.interrupted) for (const which of ["stdout", "stderr"] as const) if (lines[which] !== "") this.#enqueue(s, lines[which], log);
     } catch (err) {
       if (err instanceof ContainerMissingError) {
         s.gone = true;
@@ -229,14 +227,10 @@ export class AwsLogsShipper {
 
   /** A Docker line is "<RFC3339Nano> <text>"; the Docker awslogs driver drops empty messages. */
   #enqueue(s: Shipment, line: string, log: Logger): void {
-    const space = line.indexOf(" ");
-    const stampText = space > 0 ? line.slice(0, space) : "";
-    const stamp = stampText === "" ? NaN : Date.parse(stampText);
-    const nanos = Number((/\.\d{3}(\d{1,6})/.exec(stampText)?.[1] ?? "").padEnd(6, "0")) || 0;
-    const text = (Number.isNaN(stamp) ? line : line.slice(space + 1)).replace(/\r$/, "");
+    const { timestamp: stamp, nanos, text } = splitTimestamp(line);
     if (text === "") return;
-    const timestamp = Number.isNaN(stamp) ? Date.now() : stamp;
-    const after = Number.isNaN(stamp) ? undefined : s.input.after;
+    const timestamp = stamp ?? Date.now();
+    const after = stamp === undefined ? undefined : s.input.after;
     const wasEmpty = s.pending.length === 0;
     for (const [part, message] of splitMessage(text).entries()) {
       // Resuming: Docker's `since` is inclusive, and this line may have been sent before the restart.
@@ -321,12 +315,6 @@ export function compareCursor(a: LogCursor, b: LogCursor): number {
   return a.timestamp - b.timestamp || a.nanos - b.nanos || a.part - b.part;
 }
 
-/** Docker's `since` as `<seconds>.<nanoseconds>` (the Engine API parses fractional UNIX timestamps). */
-export function dockerSince(c: LogCursor): string {
-  const seconds = Math.floor(c.timestamp / 1000);
-  const nanos = (c.timestamp - seconds * 1000) * 1_000_000 + c.nanos;
-  return `${seconds}.${String(nanos).padStart(9, "0")}`;
-}
 
 async function prepare(client: ReturnType<AgentAwsClients["logs"]>, target: AwsLogsTarget): Promise<void> {
   if (target.createGroup) {

@@ -1,10 +1,11 @@
-import { createConnection, createServer, type Server, type Socket } from "node:net";
+import { createConnection, createServer, type AddressInfo, type Server, type Socket } from "node:net";
 import { rmSync } from "node:fs";
 
 /**
  * A unix-socket proxy in front of the Docker socket: the server under test talks to Docker through it
  * (DOCKER_HOST=unix://<path>), so a test can cut every connection (the events stream included) and
- * refuse new ones for a while, without touching the shared dockerd.
+ * refuse new ones for a while, without touching the shared dockerd. `startTcpProxy` does the same in front
+ * of a loopback TCP port (an AWS emulator that must look down for a while).
  */
 export interface SocketProxy {
   path: string;
@@ -22,6 +23,31 @@ export interface SocketProxy {
 
 export async function startSocketProxy(path: string, target = "/var/run/docker.sock"): Promise<SocketProxy> {
   rmSync(path, { force: true });
+  const proxy = await proxyServer(
+    () => createConnection(target),
+    (server) => new Promise<void>((resolve) => server.listen(path, resolve)),
+    () => rmSync(path, { force: true }),
+  );
+  return Object.defineProperty(proxy, "path", { value: path, enumerable: true }) as SocketProxy;
+}
+
+/** The same in front of a TCP port on loopback (e.g. moto), listening on a free loopback port. */
+export async function startTcpProxy(targetPort: number): Promise<Omit<SocketProxy, "path"> & { port: number }> {
+  let port = 0;
+  const proxy = await proxyServer(
+    () => createConnection(targetPort, "127.0.0.1"),
+    (server) =>
+      new Promise<void>((resolve) =>
+        server.listen(0, "127.0.0.1", () => {
+          port = (server.address() as AddressInfo).port;
+          resolve();
+        }),
+      ),
+  );
+  return Object.defineProperty(proxy, "port", { value: port, enumerable: true }) as Omit<SocketProxy, "path"> & { port: number };
+}
+
+async function proxyServer(connect: () => Socket, listen: (server: Server) => Promise<void>, afterClose = (): void => {}): Promise<Omit<SocketProxy, "path">> {
   const pairs = new Set<{ a: Socket; b: Socket }>();
   let refusing = false;
   let accepted = 0;
@@ -33,7 +59,7 @@ export async function startSocketProxy(path: string, target = "/var/run/docker.s
       return;
     }
     accepted++;
-    const upstream = createConnection(target);
+    const upstream = connect();
     const pair = { a: client, b: upstream };
     pairs.add(pair);
     const done = (): void => {
@@ -46,7 +72,7 @@ export async function startSocketProxy(path: string, target = "/var/run/docker.s
     client.pipe(upstream);
     upstream.pipe(client);
   });
-  await new Promise<void>((resolve) => server.listen(path, resolve));
+  await listen(server);
   const cutAll = (): void => {
     for (const { a, b } of pairs) {
       a.destroy();
@@ -55,7 +81,6 @@ export async function startSocketProxy(path: string, target = "/var/run/docker.s
     pairs.clear();
   };
   return {
-    path,
     get open() {
       return pairs.size;
     },
@@ -72,7 +97,7 @@ export async function startSocketProxy(path: string, target = "/var/run/docker.s
     async close() {
       cutAll();
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      rmSync(path, { force: true });
+      afterClose();
     },
   };
 }

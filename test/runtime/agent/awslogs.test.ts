@@ -5,7 +5,8 @@ import { DockerRuntime } from "../../../src/runtime/backend/docker/docker-runtim
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAgentAwsClients, type AgentAwsClients } from "../../../src/runtime/agent/aws-clients.ts";
-import { AwsLogsShipper, dockerSince, type LogCursor } from "../../../src/runtime/agent/awslogs.ts";
+import { AwsLogsShipper, type LogCursor } from "../../../src/runtime/agent/awslogs.ts";
+import { logsSince } from "../../../src/runtime/log-lines.ts";
 import { RoleCredentialsProvider } from "../../../src/runtime/agent/role-credentials.ts";
 import { createLogger, silentLogger } from "../../../src/runtime/logger.ts";
 import { startMoto, type MotoServer } from "../../support/moto.ts";
@@ -150,7 +151,7 @@ describe("AwsLogsShipper", () => {
   });
 
   it("formats Docker's since exactly, to the nanosecond", () => {
-    expect(dockerSince({ timestamp: Date.parse("2024-01-01T00:00:01.234Z"), nanos: 567_890, part: 0 })).toBe("1704067201.234567890");
-    expect(dockerSince({ timestamp: Date.parse("2024-01-01T00:00:01.000Z"), nanos: 5, part: 2 })).toBe("1704067201.000000005");
+    expect(logsSince({ timestamp: Date.parse("2024-01-01T00:00:01.234Z"), nanos: 567_890 })).toBe("1704067201.234567890");
+    expect(logsSince({ timestamp: Date.parse("2024-01-01T00:00:01.000Z"), nanos: 5 })).toBe("1704067201.000000005");
   });
 });
