@@ -37,6 +37,30 @@ export class Arns {
   container(clusterName: string, taskId: string, containerId: string = randomUUID()): string {
     return `${this.#prefix()}:container/${clusterName}/${taskId}/${containerId}`;
   }
+
+  containerInstance(clusterName: string, id: string): string {
+    return `${this.#prefix()}:container-instance/${clusterName}/${id}`;
+  }
+
+  capacityProvider(name: string): string {
+    return `${this.#prefix()}:capacity-provider/${name}`;
+  }
+
+  daemon(clusterName: string, name: string): string {
+    return `${this.#prefix()}:daemon/${clusterName}/${name}`;
+  }
+
+  daemonTaskDefinition(family: string, revision: number): string {
+    return `${this.#prefix()}:daemon-task-definition/${family}:${revision}`;
+  }
+
+  daemonDeployment(clusterName: string, daemonName: string, id: string): string {
+    return `${this.#prefix()}:daemon-deployment/${clusterName}/${daemonName}/${id}`;
+  }
+
+  daemonRevision(clusterName: string, daemonName: string, id: string): string {
+    return `${this.#prefix()}:daemon-revision/${clusterName}/${daemonName}/${id}`;
+  }
 }
 
 /** 32 lower-case hex characters, the id format of long task ARNs. */

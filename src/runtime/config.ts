@@ -1,5 +1,6 @@
 // Configuration comes only from the environment, so the original project's users can switch over
 // without renaming anything. Every knob is documented in the README's configuration table.
+import { InstanceConfigError, parseContainerInstancesEnv, type ContainerInstancesSetting } from "./instances/instance-config.ts";
 
 export interface Config {
   port: number;
@@ -41,6 +42,9 @@ export interface Config {
 
   stoppedTaskRetentionMs: number;
   containerCleanupDelayMs: number;
+
+  /** CONTAINER_INSTANCES: the Docker engines that are the clusters' container instances. */
+  containerInstances: ContainerInstancesSetting;
 }
 
 export type LogLevel = "debug" | "info" | "warn" | "error";
@@ -90,10 +94,20 @@ export function loadConfig(env: Env = process.env): Config {
     },
     stoppedTaskRetentionMs: duration(str("STOPPED_TASK_RETENTION"), 3_600_000, "STOPPED_TASK_RETENTION"),
     containerCleanupDelayMs: duration(str("CONTAINER_CLEANUP_DELAY"), 3_600_000, "CONTAINER_CLEANUP_DELAY"),
+    containerInstances: containerInstances(str("CONTAINER_INSTANCES")),
   };
 }
 
 export class ConfigError extends Error {}
+
+function containerInstances(raw: string | undefined): ContainerInstancesSetting {
+  try {
+    return parseContainerInstancesEnv(raw);
+  } catch (err) {
+    if (err instanceof InstanceConfigError) throw new ConfigError(err.message);
+    throw err;
+  }
+}
 
 function integer(raw: string | undefined, fallback: number, name: string): number {
   if (raw === undefined) return fallback;
