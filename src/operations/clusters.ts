@@ -22,7 +22,7 @@ import type {
   UpdateClusterSettingsRequest,
   UpdateClusterSettingsResponse,
 } from "../../generated/shapes.ts";
-import { ClusterContainsTasksException, ClusterNotFoundException, InvalidParameterException } from "../../generated/errors.ts";
+import { ClusterContainsTasksException, ClusterNotFoundException, InvalidParameterException, ResourceInUseException } from "../../generated/errors.ts";
 import { clusterNameOf, parseEcsArn } from "../runtime/arns.ts";
 import { DEFAULT_CLUSTER_NAME, type ClusterStore } from "../runtime/store/cluster-store.ts";
 import type { TagStore } from "../runtime/store/tag-store.ts";
@@ -30,6 +30,7 @@ import { NAME_PATTERN } from "../runtime/task-definition-rules.ts";
 import type { OperationContext, OperationDeps } from "./context.ts";
 import { decodeToken, encodeToken, isString } from "./pagination.ts";
 import { assertValidTags } from "./tags.ts";
+import type { CapacityProviderCatalog } from "./capacity-providers.ts";
 
 export interface TaskCountsByStatus {
   running: number;
@@ -46,6 +47,12 @@ export interface ClusterOperationsOptions {
   tags: TagStore;
   /** Task counts of a cluster (supplied by the task engine); zero when absent. */
   taskCounts?: ((clusterArn: string) => ClusterTaskCounts) | undefined;
+  /** Capacity providers a cluster may list; without it any name is accepted. */
+  capacityProviders?: CapacityProviderCatalog | undefined;
+  /** Whether tasks of the cluster still run on a provider (PutClusterCapacityProviders cannot drop it then). */
+  providerInUse?: ((clusterArn: string, provider: string) => boolean) | undefined;
+  /** registeredContainerInstancesCount (supplied by the container instances); zero when absent. */
+  instanceCount?: ((cluster: Cluster, region: string) => number) | undefined;
 }
 
 const CONTAINER_INSIGHTS_VALUES = ["enabled", "disabled", "enhanced"];
@@ -64,14 +71,26 @@ export function clusterOperations(deps: OperationDeps, options: ClusterOperation
    * settings, statistics, attachments and configuration only when `include` asks for them, while the
    * mutating operations answer with the whole cluster.
    */
-  const render = (cluster: Cluster, view: View): Cluster => {
+  /** Every named provider must exist in the caller's region (FARGATE and FARGATE_SPOT always do). */
+  const checkProvidersExist = (names: readonly string[], region: string): void => {
+    if (options.capacityProviders === undefined) return;
+    for (const name of names) {
+      if (options.capacityProviders.find(region, name) === undefined) {
+        throw new InvalidParameterException(
+          `The specified capacity provider '${name}' does not exist. Specify a valid capacity provider and try again.`,
+        );
+      }
+    }
+  };
+
+  const render = (cluster: Cluster, view: View, region = deps.config.region): Cluster => {
     const counts = cluster.status === "ACTIVE" ? countsOf(cluster) : { running: 0, pending: 0 };
     const include = (field: ClusterField): boolean => view.kind === "full" || view.include.has(field);
     const out: Cluster = {
       clusterArn: cluster.clusterArn,
       clusterName: cluster.clusterName,
       status: cluster.status,
-      registeredContainerInstancesCount: 0,
+      registeredContainerInstancesCount: cluster.status === "ACTIVE" ? (options.instanceCount?.(cluster, region) ?? 0) : 0,
       runningTasksCount: counts.running,
       pendingTasksCount: counts.pending,
       activeServicesCount: 0,
@@ -98,7 +117,7 @@ export function clusterOperations(deps: OperationDeps, options: ClusterOperation
     clusters.get(name) ?? (name === DEFAULT_CLUSTER_NAME ? clusters.ensureDefault() : undefined);
 
   return {
-    async createCluster(input: CreateClusterRequest): Promise<CreateClusterResponse> {
+    async createCluster(input: CreateClusterRequest, ctx): Promise<CreateClusterResponse> {
       const name = input.clusterName === undefined || input.clusterName === "" ? DEFAULT_CLUSTER_NAME : input.clusterName;
       if (!NAME_PATTERN.test(name)) {
         throw new InvalidParameterException(
@@ -109,6 +128,7 @@ export function clusterOperations(deps: OperationDeps, options: ClusterOperation
       assertValidTags(newTags);
       const settings = mergeSettings(clusters.newCluster(name).settings ?? [], input.settings ?? []);
       const capacityProviders = input.capacityProviders ?? [];
+      checkProvidersExist(capacityProviders, ctx.region);
       const strategy = checkStrategy(input.defaultCapacityProviderStrategy ?? [], capacityProviders);
 
       // Idempotent for an existing ACTIVE cluster, like real ECS: the existing cluster is returned unchanged.
@@ -133,7 +153,7 @@ export function clusterOperations(deps: OperationDeps, options: ClusterOperation
       return { cluster: full(cluster) };
     },
 
-    async describeClusters(input: DescribeClustersRequest): Promise<DescribeClustersResponse> {
+    async describeClusters(input: DescribeClustersRequest, ctx): Promise<DescribeClustersResponse> {
       const refs = input.clusters === undefined || input.clusters.length === 0 ? [DEFAULT_CLUSTER_NAME] : input.clusters;
       if (refs.length > 100) throw new InvalidParameterException("You can specify up to 100 clusters in a single request.");
       const include = new Set(input.include ?? []);
@@ -145,7 +165,7 @@ export function clusterOperations(deps: OperationDeps, options: ClusterOperation
         if (cluster === undefined) {
           failures.push({ arn: parseEcsArn(ref) === undefined ? deps.arns.cluster(ref) : ref, reason: "MISSING" });
         } else {
-          found.push(render(cluster, { kind: "describe", include }));
+          found.push(render(cluster, { kind: "describe", include }, ctx.region));
         }
       }
       return { clusters: found, failures };
@@ -194,13 +214,19 @@ export function clusterOperations(deps: OperationDeps, options: ClusterOperation
       return { cluster: full(clusters.save(next)) };
     },
 
-    async putClusterCapacityProviders(input: PutClusterCapacityProvidersRequest): Promise<PutClusterCapacityProvidersResponse> {
+    async putClusterCapacityProviders(input: PutClusterCapacityProvidersRequest, ctx): Promise<PutClusterCapacityProvidersResponse> {
       const cluster = clusters.require(input.cluster);
       const providers = [...new Set(input.capacityProviders)];
       if (providers.some((p) => p === "")) throw new InvalidParameterException("Capacity provider names must not be empty.");
+      checkProvidersExist(providers, ctx.region);
+      for (const removed of (cluster.capacityProviders ?? []).filter((p) => !providers.includes(p))) {
+        if (options.providerInUse?.(cluster.clusterArn!, removed) === true) {
+          throw new ResourceInUseException("The specified capacity provider is in use and cannot be removed.");
+        }
+      }
       const strategy = checkStrategy(input.defaultCapacityProviderStrategy, providers);
       const next: Cluster = { ...cluster, capacityProviders: providers, defaultCapacityProviderStrategy: strategy };
-      return { cluster: full(clusters.save(next)) };
+      return { cluster: render(clusters.save(next), { kind: "full" }, ctx.region) };
     },
   };
 }

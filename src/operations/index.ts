@@ -1,10 +1,13 @@
 import type { EcsOperations } from "../../generated/operations.ts";
 import { AccountSettingStore } from "../runtime/store/account-setting-store.ts";
+import { CapacityProviderStore } from "../runtime/store/capacity-provider-store.ts";
 import { ClusterStore } from "../runtime/store/cluster-store.ts";
 import { TagStore } from "../runtime/store/tag-store.ts";
 import { TaskDefinitionStore } from "../runtime/store/task-definition-store.ts";
 import { accountSettingOperations } from "./account-settings.ts";
-import { clusterOperations, type ClusterTaskCounts } from "./clusters.ts";
+import { agentOnlyOperations } from "./agent-only.ts";
+import { capacityProviderCatalog, capacityProviderOperations } from "./capacity-providers.ts";
+import { clusterOperations, type ClusterOperationsOptions, type ClusterTaskCounts } from "./clusters.ts";
 import type { OperationContext, OperationDeps } from "./context.ts";
 import { tagOperations } from "./tags.ts";
 import { taskDefinitionOperations } from "./task-definitions.ts";
@@ -15,6 +18,7 @@ export interface ControlPlaneStores {
   clusters: ClusterStore;
   taskDefinitions: TaskDefinitionStore;
   accountSettings: AccountSettingStore;
+  capacityProviders: CapacityProviderStore;
 }
 
 export function openControlPlaneStores(deps: OperationDeps): ControlPlaneStores {
@@ -26,6 +30,7 @@ export function openControlPlaneStores(deps: OperationDeps): ControlPlaneStores 
     clusters: new ClusterStore(deps.db, deps.arns, () => accountSettings.clusterDefaults()),
     taskDefinitions: new TaskDefinitionStore(deps.db, tags),
     accountSettings,
+    capacityProviders: new CapacityProviderStore(deps.db),
   };
 }
 
@@ -39,14 +44,27 @@ export interface TaskView {
 export function createOperations(
   deps: OperationDeps,
   stores: ControlPlaneStores,
-  extra: { tasks?: TaskView; operations?: Partial<EcsOperations<OperationContext>>[] } = {},
+  extra: {
+    tasks?: TaskView;
+    operations?: Partial<EcsOperations<OperationContext>>[];
+    /** From the container instances and the engine (registeredContainerInstancesCount, provider in use). */
+    clusters?: Pick<ClusterOperationsOptions, "instanceCount" | "providerInUse">;
+  } = {},
 ): Partial<EcsOperations<OperationContext>> {
   const taskCounts = extra.tasks === undefined ? undefined : (arn: string) => extra.tasks!.taskCounts(arn);
   const resourceExists = extra.tasks === undefined ? undefined : (arn: string) => extra.tasks!.taskExists(arn);
   return Object.assign(
     {},
     taskDefinitionOperations(deps, stores),
-    clusterOperations(deps, { clusters: stores.clusters, tags: stores.tags, taskCounts }),
+    clusterOperations(deps, {
+      clusters: stores.clusters,
+      tags: stores.tags,
+      taskCounts,
+      capacityProviders: capacityProviderCatalog(stores.capacityProviders, deps.arns),
+      ...extra.clusters,
+    }),
+    capacityProviderOperations(deps, { providers: stores.capacityProviders, clusters: stores.clusters, tags: stores.tags }),
+    agentOnlyOperations(deps),
     tagOperations(deps, { tags: stores.tags, clusters: stores.clusters, taskDefinitions: stores.taskDefinitions, resourceExists }),
     accountSettingOperations(deps, { accountSettings: stores.accountSettings }),
     ...(extra.operations ?? []),

@@ -20,6 +20,10 @@ import { TaskEngine } from "./engine/task-engine.ts";
 import { TaskStore } from "./store/task-store.ts";
 import { composeWriterHooks } from "./backend/docker/compose/compose-writer.ts";
 import type { TaskView } from "../operations/index.ts";
+import { openClusterCapacity, resolveInstanceSpecs, type ClusterCapacity } from "../operations/cluster-capacity.ts";
+import { DockerEngineProbe } from "./instances/docker-engine-probe.ts";
+import type { EngineProbeFactory } from "./instances/engine-probe.ts";
+import { InstanceConfigError } from "./instances/instance-config.ts";
 
 export interface ServerOptions {
   config?: Config;
@@ -32,6 +36,11 @@ export interface ServerOptions {
   docker?: boolean;
   /** Validate every response against the model before sending it (for tests). */
   validateResponses?: boolean;
+  /**
+   * How container instances ask their engines about themselves; defaults to Docker when `docker` is not
+   * false. Tests pass a fake to exercise the instance operations on a control-plane-only server.
+   */
+  instanceProbes?: EngineProbeFactory;
 }
 
 export interface LocalEcsApi {
@@ -81,6 +90,23 @@ export async function createServer(options: ServerOptions = {}): Promise<LocalEc
   const extraOperations: Partial<EcsOperations<OperationContext>>[] = [];
 
   let tasks: TaskView | undefined;
+  // Container instances: their placement reads the engine's tasks (once there is an engine).
+  let engineRef: TaskEngine | undefined;
+  let capacity: ClusterCapacity | undefined;
+  const probeFor = options.instanceProbes ?? (options.docker === false ? undefined : (endpoint) => new DockerEngineProbe(endpoint));
+  if (probeFor !== undefined) {
+    let specs;
+    try {
+      specs = resolveInstanceSpecs(config);
+    } catch (err) {
+      if (err instanceof InstanceConfigError) throw new StartupError(err.message);
+      throw err;
+    }
+    capacity = await openClusterCapacity(deps, stores, { specs, probeFor, tasks: { list: (filter) => engineRef?.list(filter) ?? [] } });
+    const opened = capacity;
+    cleanups.push(() => opened.close());
+    extraOperations.push(capacity.operations);
+  }
   if (options.docker !== false) {
     const store = new TaskStore(db);
     const docker = new DockerHost({
@@ -93,6 +119,7 @@ export async function createServer(options: ServerOptions = {}): Promise<LocalEc
     const engineVersion = await dockerVersion(docker, config);
     logger.info("docker.connected", engineVersion);
     const engine = new TaskEngine({ backend: docker.backend, store, config, arns, clock, logger: logger.child({ component: "engine" }) });
+    engineRef = engine;
     engine.use(composeWriterHooks({ composeDest: config.composeDest, externalNetworks: config.externalNetworks, logger }));
     let bridge: AgentBridge | undefined;
     const agent = createAgent({
@@ -116,12 +143,16 @@ export async function createServer(options: ServerOptions = {}): Promise<LocalEc
     });
     tasks = taskView(engine);
     extraOperations.push(
-      taskOperations(deps, { engine, clusters: stores.clusters, taskDefinitions: stores.taskDefinitions, tags: stores.tags }),
+      taskOperations(deps, { engine, clusters: stores.clusters, taskDefinitions: stores.taskDefinitions, tags: stores.tags, placer: capacity?.placer }),
       taskProtectionOperations(deps, { engine, protection: agent.protection, clusters: stores.clusters }),
     );
   }
 
-  const operations = createOperations(deps, stores, { operations: extraOperations, ...(tasks === undefined ? {} : { tasks }) });
+  const operations = createOperations(deps, stores, {
+    operations: extraOperations,
+    ...(tasks === undefined ? {} : { tasks }),
+    ...(capacity === undefined ? {} : { clusters: capacity.clusterOptions }),
+  });
   const handler = createProtocolHandler({
     operations,
     proxy,
