@@ -2,12 +2,16 @@ import type { EcsOperations } from "../../generated/operations.ts";
 import { AccountSettingStore } from "../runtime/store/account-setting-store.ts";
 import { CapacityProviderStore } from "../runtime/store/capacity-provider-store.ts";
 import { ClusterStore } from "../runtime/store/cluster-store.ts";
+import { DaemonStore } from "../runtime/store/daemon-store.ts";
+import { DaemonTaskDefinitionStore } from "../runtime/store/daemon-task-definition-store.ts";
 import { TagStore } from "../runtime/store/tag-store.ts";
 import { TaskDefinitionStore } from "../runtime/store/task-definition-store.ts";
 import { accountSettingOperations } from "./account-settings.ts";
 import { agentOnlyOperations } from "./agent-only.ts";
 import { capacityProviderCatalog, capacityProviderOperations } from "./capacity-providers.ts";
 import { clusterOperations, type ClusterOperationsOptions, type ClusterTaskCounts } from "./clusters.ts";
+import { daemonTaskDefinitionOperations } from "./daemon-task-definitions.ts";
+import { daemonOperations, type DaemonOperationsOptions } from "./daemons.ts";
 import type { OperationContext, OperationDeps } from "./context.ts";
 import { tagOperations } from "./tags.ts";
 import { taskDefinitionOperations } from "./task-definitions.ts";
@@ -19,6 +23,8 @@ export interface ControlPlaneStores {
   taskDefinitions: TaskDefinitionStore;
   accountSettings: AccountSettingStore;
   capacityProviders: CapacityProviderStore;
+  daemons: DaemonStore;
+  daemonTaskDefinitions: DaemonTaskDefinitionStore;
 }
 
 export function openControlPlaneStores(deps: OperationDeps): ControlPlaneStores {
@@ -31,6 +37,8 @@ export function openControlPlaneStores(deps: OperationDeps): ControlPlaneStores 
     taskDefinitions: new TaskDefinitionStore(deps.db, tags),
     accountSettings,
     capacityProviders: new CapacityProviderStore(deps.db),
+    daemons: new DaemonStore(deps.db),
+    daemonTaskDefinitions: new DaemonTaskDefinitionStore(deps.db),
   };
 }
 
@@ -49,6 +57,8 @@ export function createOperations(
     operations?: Partial<EcsOperations<OperationContext>>[];
     /** From the container instances and the engine (registeredContainerInstancesCount, provider in use). */
     clusters?: Pick<ClusterOperationsOptions, "instanceCount" | "providerInUse">;
+    /** Daemon running counts (the engine's tasks) and the scheduler to wake after a change. */
+    daemons?: Pick<DaemonOperationsOptions, "tasks" | "changed">;
   } = {},
 ): Partial<EcsOperations<OperationContext>> {
   const taskCounts = extra.tasks === undefined ? undefined : (arn: string) => extra.tasks!.taskCounts(arn);
@@ -65,6 +75,15 @@ export function createOperations(
     }),
     capacityProviderOperations(deps, { providers: stores.capacityProviders, clusters: stores.clusters, tags: stores.tags }),
     agentOnlyOperations(deps),
+    daemonTaskDefinitionOperations(deps, { definitions: stores.daemonTaskDefinitions, daemons: stores.daemons, tags: stores.tags }),
+    daemonOperations(deps, {
+      daemons: stores.daemons,
+      definitions: stores.daemonTaskDefinitions,
+      providers: stores.capacityProviders,
+      clusters: stores.clusters,
+      tags: stores.tags,
+      ...extra.daemons,
+    }),
     tagOperations(deps, { tags: stores.tags, clusters: stores.clusters, taskDefinitions: stores.taskDefinitions, resourceExists }),
     accountSettingOperations(deps, { accountSettings: stores.accountSettings }),
     ...(extra.operations ?? []),

@@ -24,6 +24,7 @@ import { openClusterCapacity, resolveInstanceSpecs, type ClusterCapacity } from 
 import { DockerEngineProbe } from "./instances/docker-engine-probe.ts";
 import type { EngineProbeFactory } from "./instances/engine-probe.ts";
 import { InstanceConfigError } from "./instances/instance-config.ts";
+import { DaemonScheduler } from "./daemons/daemon-scheduler.ts";
 
 export interface ServerOptions {
   config?: Config;
@@ -93,6 +94,7 @@ export async function createServer(options: ServerOptions = {}): Promise<LocalEc
   // Container instances: their placement reads the engine's tasks (once there is an engine).
   let engineRef: TaskEngine | undefined;
   let capacity: ClusterCapacity | undefined;
+  let daemonScheduler: DaemonScheduler | undefined;
   const probeFor = options.instanceProbes ?? (options.docker === false ? undefined : (endpoint) => new DockerEngineProbe(endpoint));
   if (probeFor !== undefined) {
     let specs;
@@ -142,6 +144,22 @@ export async function createServer(options: ServerOptions = {}): Promise<LocalEc
       await agent.stop();
     });
     tasks = taskView(engine);
+    if (capacity !== undefined) {
+      // Daemons: one task on each matching container instance, kept so as instances and tasks change.
+      const scheduler = new DaemonScheduler({
+        daemons: stores.daemons,
+        definitions: stores.daemonTaskDefinitions,
+        registry: capacity.registry,
+        tasks: engine,
+        tags: stores.tags,
+        arns,
+        clock,
+        logger: logger.child({ component: "daemons" }),
+      });
+      scheduler.start();
+      daemonScheduler = scheduler;
+      cleanups.push(() => scheduler.close());
+    }
     extraOperations.push(
       taskOperations(deps, { engine, clusters: stores.clusters, taskDefinitions: stores.taskDefinitions, tags: stores.tags, placer: capacity?.placer }),
       taskProtectionOperations(deps, { engine, protection: agent.protection, clusters: stores.clusters }),
@@ -152,6 +170,7 @@ export async function createServer(options: ServerOptions = {}): Promise<LocalEc
     operations: extraOperations,
     ...(tasks === undefined ? {} : { tasks }),
     ...(capacity === undefined ? {} : { clusters: capacity.clusterOptions }),
+    daemons: { tasks: { list: (filter) => engineRef?.list(filter) ?? [] }, changed: () => daemonScheduler?.poke() },
   });
   const handler = createProtocolHandler({
     operations,
