@@ -55,7 +55,8 @@ export class ContainerInstanceStore {
     `);
     this.#upsert = db.prepare(`INSERT INTO container_instances (arn, region, cluster_name, status, doc) VALUES (?, ?, ?, ?, ?)
       ON CONFLICT (arn) DO UPDATE SET status = excluded.status, doc = excluded.doc`);
-    for (const row of db.prepare("SELECT doc FROM container_instances").all()) {
+    // Registration order: rowids grow with each new instance and an update keeps its row.
+    for (const row of db.prepare("SELECT doc FROM container_instances ORDER BY rowid").all()) {
       const record = JSON.parse(String(row["doc"])) as ContainerInstanceRecord;
       this.#byArn.set(record.arn, Object.freeze(record));
     }
@@ -69,7 +70,7 @@ export class ContainerInstanceStore {
   list(region: string, clusterName: string): ContainerInstanceRecord[] {
     const out: ContainerInstanceRecord[] = [];
     for (const r of this.#byArn.values()) if (r.region === region && r.clusterName === clusterName) out.push(r);
-    return out.sort((a, b) => a.registeredAt - b.registeredAt || (a.arn < b.arn ? -1 : 1));
+    return out;
   }
 
   /** Every record (for re-registering instances after an engine comes back). */
