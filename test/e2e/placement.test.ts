@@ -24,6 +24,7 @@ import {
   UpdateContainerInstancesStateCommand,
   waitUntilTasksRunning,
   waitUntilTasksStopped,
+  type Failure,
   type Task,
 } from "@aws-sdk/client-ecs";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -48,7 +49,7 @@ describe("placement on container instances (real Docker, real clients)", () => {
   let small: string;
   let large: string;
 
-  const runTasks = async (input: Record<string, unknown>): Promise<{ tasks: Task[]; failures: Array<{ arn?: string; reason?: string }> }> => {
+  const runTasks = async (input: Record<string, unknown>): Promise<{ tasks: Task[]; failures: Failure[] }> => {
     const out = await t.ecs.send(new RunTaskCommand({ cluster: CLUSTER, taskDefinition: "sleeper", ...input }));
     return { tasks: out.tasks ?? [], failures: out.failures ?? [] };
   };
@@ -63,7 +64,9 @@ describe("placement on container instances (real Docker, real clients)", () => {
     await t.ecs.send(
       new RegisterTaskDefinitionCommand({ family: "sleeper", containerDefinitions: [{ name: "app", image: TEST_IMAGE, memory: 128, command: TRAP_SLEEP, stopTimeout: 5 }] }),
     );
-    [small, large] = (await t.ecs.send(new ListContainerInstancesCommand({ cluster: CLUSTER }))).containerInstanceArns!;
+    const arns = (await t.ecs.send(new ListContainerInstancesCommand({ cluster: CLUSTER }))).containerInstanceArns!;
+    expect(arns).toHaveLength(2);
+    [small, large] = arns as [string, string];
   });
 
   afterEach(async () => {

@@ -12,7 +12,8 @@ describe("container instances on two Docker engines", () => {
   let t: TestServer;
 
   beforeAll(async () => {
-    second = await startSecondDockerd();
+    // Its own engine: the test stops and restarts it.
+    second = await startSecondDockerd({ own: true });
     t = await startTestServer({
       docker: true,
       env: { CONTAINER_INSTANCES: `${CLUSTER}=unix:///var/run/docker.sock,${CLUSTER}=${second.host}` },

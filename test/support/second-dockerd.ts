@@ -19,9 +19,10 @@ export interface SecondDockerd {
   dispose(): Promise<void>;
 }
 
-export async function startSecondDockerd(options: { images?: string[] } = {}): Promise<SecondDockerd> {
+/** `own`: always start a private engine (a test that stops it must not stop the shared one). */
+export async function startSecondDockerd(options: { images?: string[]; own?: boolean } = {}): Promise<SecondDockerd> {
   const shared = process.env["SECOND_DOCKER_HOST"];
-  if (shared !== undefined && shared !== "") {
+  if (options.own !== true && shared !== undefined && shared !== "") {
     return { host: shared, stop: async () => {}, restart: async () => {}, dispose: async () => {} };
   }
   // Short paths: unix socket paths are limited to ~108 bytes, containerd's live under the exec root.
