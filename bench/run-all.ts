@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { note, printTable, RESULT_PREFIX } from "./lib/report.ts";
 import { REPO_ROOT } from "./lib/server-process.ts";
 
-const BENCHMARKS = ["run-task", "burst", "describe-tasks", "control-plane", "footprint"] as const;
+const BENCHMARKS = ["run-task", "burst", "describe-tasks", "control-plane", "footprint", "placement"] as const;
 
 function runOne(name: string, env: Record<string, string>): Promise<Record<string, any>> {
   return new Promise((resolve, reject) => {
@@ -69,6 +69,14 @@ for (const [key, v] of Object.entries<any>(d?.["results"] ?? {})) {
 }
 for (const [key, v] of Object.entries<any>(results["control-plane"]?.["results"] ?? {})) {
   rows.push({ figure: `${key} req/s vs echo`, ratio: `${v.ratio}×`, target: "(none)", status: "" });
+}
+for (const r of results["placement"]?.["results"] ?? []) {
+  rows.push({
+    figure: `placement per RunTask, ${r.instances} instances / ${r.tasks} tasks (median)`,
+    ratio: `${Math.round(r.medianMs * 100) / 100} ms`,
+    target: r.met === undefined ? "(slope)" : "≤ 1 ms",
+    status: r.met === undefined ? "" : r.met ? "met" : "MISSED",
+  });
 }
 printTable(`Summary — ${new Date().toISOString()}, ${availableParallelism()} CPUs, ${Math.round((performance.now() - started) / 1000)} s`, rows);
 for (const f of failures) note(`FAILED ${f}`);

@@ -85,14 +85,34 @@ const FARGATE_PROVIDERS = new Set(["FARGATE", "FARGATE_SPOT"]);
 
 export function createTaskPlacer(options: TaskPlacerOptions): TaskPlacer {
   const random = options.random ?? Math.random;
-  const usage = (clusterArn: string): Map<string, InstanceUsage> =>
-    usageByInstance(options.tasks.list({ clusterArn }), options.definitionOf);
+  // A revision never changes once registered: its definition is looked up once, not once per task per RunTask.
+  const definitions = new Map<string, TaskDefinition | undefined>();
+  const definitionOf = (arn: string): TaskDefinition | undefined => {
+    if (definitions.has(arn)) return definitions.get(arn);
+    const td = options.definitionOf(arn);
+    if (definitions.size >= 10_000) definitions.clear();
+    definitions.set(arn, td);
+    return td;
+  };
+  /** Tasks holding resources: desired RUNNING, plus desired STOPPED ones not stopped yet (index lookups). */
+  const liveTasks = function* (clusterArn: string): Iterable<Task> {
+    yield* options.tasks.list({ clusterArn, desiredStatus: "RUNNING" });
+    for (const t of options.tasks.list({ clusterArn, desiredStatus: "STOPPED" })) if (t.lastStatus !== "STOPPED") yield t;
+  };
+  const usage = (clusterArn: string): Map<string, InstanceUsage> => usageByInstance(liveTasks(clusterArn), definitionOf);
+  // Records are frozen and replaced on every change: an attribute map lives as long as its record.
+  const attributeMaps = new WeakMap<ContainerInstanceRecord, ReadonlyMap<string, string | undefined>>();
+  const attributesOf = (r: ContainerInstanceRecord): ReadonlyMap<string, string | undefined> => {
+    let map = attributeMaps.get(r);
+    if (map === undefined) attributeMaps.set(r, (map = attributeMap(r)));
+    return map;
+  };
 
   const views = (records: readonly ContainerInstanceRecord[], clusterArn: string): PlacementInstance[] => {
     const byInstance = usage(clusterArn);
     return records.map((r) => {
       const u = byInstance.get(r.arn) ?? emptyUsage();
-      const remaining = remainingResources(r.registeredResources, u.reservations);
+      const remaining = remainingResources(r.registeredResources, u.held);
       return {
         arn: r.arn,
         ec2InstanceId: r.ec2InstanceId,
@@ -100,7 +120,7 @@ export function createTaskPlacer(options: TaskPlacerOptions): TaskPlacer {
         agentConnected: options.registry.connected(r),
         agentVersion: r.versionInfo.agentVersion ?? "",
         registeredAt: new Date(r.registeredAt),
-        attributes: attributeMap(r),
+        attributes: attributesOf(r),
         remaining: {
           cpu: integerOf(remaining, "CPU"),
           memory: integerOf(remaining, "MEMORY"),
@@ -114,7 +134,7 @@ export function createTaskPlacer(options: TaskPlacerOptions): TaskPlacer {
   };
 
   const azOf = (records: readonly ContainerInstanceRecord[], arn: string): string | undefined =>
-    attributeMap(records.find((r) => r.arn === arn)!).get("ecs.availability-zone");
+    attributesOf(records.find((r) => r.arn === arn)!).get("ecs.availability-zone");
 
   return {
     usage,

@@ -35,7 +35,7 @@ export function renderContainerInstance(
     ec2InstanceId: record.ec2InstanceId,
     version: record.version,
     versionInfo: record.versionInfo,
-    remainingResources: remainingResources(record.registeredResources, live.usage.reservations),
+    remainingResources: remainingResources(record.registeredResources, live.usage.held),
     registeredResources: record.registeredResources,
     status: record.status,
     agentConnected: live.connected,

@@ -31,36 +31,48 @@ export function requirementOf(td: TaskDefinition, overrides?: TaskOverride): Res
 
 /** What an existing task holds: its own cpu/memory figures, the static host ports of its definition. */
 export function reservationOfTask(task: Task, td: TaskDefinition | undefined): Reservation {
-  const containers = (task.containers ?? []).map((c) => ({
-    cpu: toNumber(c.cpu) ?? 0,
-    memory: toNumber(c.memory),
-    memoryReservation: toNumber(c.memoryReservation),
-  }));
-  return { ...sizes(task.cpu, task.memory, containers), ...(td === undefined ? { ports: [], udpPorts: [] } : portsOf(td)) };
+  const held = emptyReservation();
+  addTask(held, task, td === undefined ? undefined : portsOf(td));
+  return held;
 }
 
-/** Registered resources minus the reservations; ports in use are added to the PORTS sets, as ECS shows them. */
-export function remainingResources(registered: readonly Resource[], reservations: readonly Reservation[]): Resource[] {
-  let cpu = 0;
-  let memory = 0;
-  const ports: string[] = [];
-  const udp: string[] = [];
-  for (const r of reservations) {
-    cpu += r.cpu;
-    memory += r.memory;
-    ports.push(...r.ports.map(String));
-    udp.push(...r.udpPorts.map(String));
+export function emptyReservation(): Reservation {
+  return { cpu: 0, memory: 0, ports: [], udpPorts: [] };
+}
+
+/**
+ * Adds what `task` holds to `into` (called once per task of a cluster on every placement: no
+ * intermediate objects). `ports` are the static host ports of its definition (see `portsOf`).
+ */
+export function addTask(into: Reservation, task: Task, ports: { ports: readonly number[]; udpPorts: readonly number[] } | undefined): void {
+  const taskCpu = toNumber(task.cpu);
+  const taskMemory = toNumber(task.memory);
+  if (taskCpu !== undefined) into.cpu += taskCpu;
+  if (taskMemory !== undefined) into.memory += taskMemory;
+  if (taskCpu === undefined || taskMemory === undefined) {
+    for (const c of task.containers ?? []) {
+      if (taskCpu === undefined) into.cpu += toNumber(c.cpu) ?? 0;
+      if (taskMemory === undefined) into.memory += toNumber(c.memoryReservation) ?? toNumber(c.memory) ?? 0;
+    }
   }
+  if (ports !== undefined) {
+    for (const p of ports.ports) into.ports.push(p);
+    for (const p of ports.udpPorts) into.udpPorts.push(p);
+  }
+}
+
+/** Registered resources minus what the tasks hold; ports in use are added to the PORTS sets, as ECS shows them. */
+export function remainingResources(registered: readonly Resource[], held: Reservation): Resource[] {
   return registered.map((resource) => {
     switch (resource.name) {
       case "CPU":
-        return integerResource("CPU", (resource.integerValue ?? 0) - cpu);
+        return integerResource("CPU", (resource.integerValue ?? 0) - held.cpu);
       case "MEMORY":
-        return integerResource("MEMORY", (resource.integerValue ?? 0) - memory);
+        return integerResource("MEMORY", (resource.integerValue ?? 0) - held.memory);
       case "PORTS":
-        return stringSetResource("PORTS", union(resource.stringSetValue ?? [], ports));
+        return stringSetResource("PORTS", union(resource.stringSetValue ?? [], held.ports));
       case "PORTS_UDP":
-        return stringSetResource("PORTS_UDP", union(resource.stringSetValue ?? [], udp));
+        return stringSetResource("PORTS_UDP", union(resource.stringSetValue ?? [], held.udpPorts));
       default:
         return resource;
     }
@@ -89,7 +101,8 @@ function sizes(taskCpu: string | undefined, taskMemory: string | undefined, cont
   return { cpu, memory };
 }
 
-function portsOf(td: TaskDefinition): { ports: number[]; udpPorts: number[] } {
+/** The static host ports tasks of `td` bind (bridge: non-zero hostPort; host: the container port). */
+export function portsOf(td: TaskDefinition): { ports: number[]; udpPorts: number[] } {
   const mode = td.networkMode ?? "bridge";
   const ports: number[] = [];
   const udpPorts: number[] = [];
@@ -105,9 +118,12 @@ function portsOf(td: TaskDefinition): { ports: number[]; udpPorts: number[] } {
   return { ports, udpPorts };
 }
 
-function union(base: readonly string[], extra: readonly string[]): string[] {
+function union(base: readonly string[], extra: readonly number[]): string[] {
   const out = [...base];
-  for (const p of extra) if (!out.includes(p)) out.push(p);
+  for (const n of extra) {
+    const p = String(n);
+    if (!out.includes(p)) out.push(p);
+  }
   return out;
 }
 
