@@ -270,7 +270,7 @@ export function taskOperations(deps: OperationDeps, options: TaskOperationsOptio
       return response;
     },
 
-    async listTasks(input) {
+    async listTasks(input, ctx) {
       const cluster = clusters.require(input.cluster);
       const maxResults = input.maxResults ?? 100;
       if (!Number.isInteger(maxResults) || maxResults < 1 || maxResults > 100) {
@@ -289,7 +289,12 @@ export function taskOperations(deps: OperationDeps, options: TaskOperationsOptio
           serviceName: input.serviceName,
           desiredStatus: input.desiredStatus ?? "RUNNING",
           launchType: input.launchType,
-          containerInstanceArn: input.containerInstance,
+          daemonName: input.daemonName,
+          // A container instance id names the instance of this cluster.
+          containerInstanceArn:
+            input.containerInstance === undefined || input.containerInstance.startsWith("arn:")
+              ? input.containerInstance
+              : deps.arns.inRegion(ctx.region).containerInstance(cluster.clusterName ?? "default", input.containerInstance),
         },
         offset,
         maxResults,

@@ -105,6 +105,9 @@ describe("placement on container instances (real Docker, real clients)", () => {
     expect(ci.remainingResources!.find((r) => r.name === "MEMORY")!.integerValue).toBe(512 - 128);
     const listed = await t.ecs.send(new ListTasksCommand({ cluster: CLUSTER, containerInstance: small }));
     expect(listed.taskArns).toEqual([tasks[0]!.taskArn]);
+    const byId = await t.ecs.send(new ListTasksCommand({ cluster: CLUSTER, containerInstance: small.split("/").pop()! }));
+    expect(byId.taskArns).toEqual([tasks[0]!.taskArn]);
+    expect((await t.ecs.send(new ListTasksCommand({ cluster: CLUSTER, containerInstance: large }))).taskArns).toEqual([]);
     await t.ecs.send(new StopTaskCommand({ cluster: CLUSTER, task: tasks[0]!.taskArn! }));
     await waitUntilTasksStopped({ client: t.ecs, maxWaitTime: 60 }, { cluster: CLUSTER, tasks: [tasks[0]!.taskArn!] });
     const after = await describe1(small);
@@ -243,6 +246,8 @@ describe("placement on container instances (real Docker, real clients)", () => {
     };
     const first = await eventually("the daemon task to run", runningTask, 60_000, 200);
     expect(first).toMatchObject({ group: "daemon:agent", containerInstanceArn: instance, capacityProviderName: provider, launchType: "EC2" });
+    expect((await t.ecs.send(new ListTasksCommand({ cluster: DAEMONS, daemonName: "agent" }))).taskArns).toEqual([first.taskArn]);
+    expect((await t.ecs.send(new ListTasksCommand({ cluster: DAEMONS, daemonName: "other" }))).taskArns).toEqual([]);
     const deployment = await eventually("the deployment to succeed", async () => {
       const d = (await t.ecs.send(new DescribeDaemonDeploymentsCommand({ daemonDeploymentArns: [created.deploymentArn!] }))).daemonDeployments![0]!;
       return d.status === "SUCCESSFUL" ? d : undefined;

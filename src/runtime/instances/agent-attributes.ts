@@ -37,6 +37,11 @@ const ALWAYS = [
   `${ATTR}pid-ipc-namespace-sharing`,
   `${ATTR}efs`,
   `${ATTR}efsAuth`,
+  `${ATTR}firelens.fluentd`,
+  `${ATTR}firelens.fluentbit`,
+  `${ATTR}firelens.options.config.file`,
+  `${ATTR}firelens.options.config.s3`,
+  `${CAP}logging-driver.awsfirelens`,
 ] as const;
 
 /** Docker API versions the agent advertises (below 1.33, without the ones it skips). */
