@@ -3,17 +3,24 @@
 # instances on one machine. Without it those tests start their own (test/support/second-dockerd.ts).
 #   eval "$(.ci/second-dockerd.sh start)"   # exports SECOND_DOCKER_HOST
 #   .ci/second-dockerd.sh stop
-# Its own socket, data root, exec root and pid file; no bridge, no iptables rules, so it never touches
-# the first engine's networks. The offline test image is loaded into it.
+# Its own socket, data root, exec root and pid file, its own bridge (not --bridge none: that makes dockerd
+# delete the host's docker0, breaking the first engine), no iptables rules. The offline test image is
+# loaded into it.
 set -euo pipefail
 dir=${SECOND_DOCKERD_DIR:-/tmp/local-ecs-api-d2}
 host="unix://$dir/docker.sock"
+bridge=lecsd2ci
 case "${1:-}" in
   start)
     mkdir -p "$dir/data"
     if ! docker -H "$host" info >/dev/null 2>&1; then
+      if ! ip link show "$bridge" >/dev/null 2>&1; then
+        ip link add name "$bridge" type bridge
+        ip addr add 10.254.254.1/24 dev "$bridge"
+        ip link set "$bridge" up
+      fi
       (nohup dockerd --host "$host" --data-root "$dir/data" --exec-root "$dir/exec" --pidfile "$dir/docker.pid" \
-        --bridge none --iptables=false --ip-masq=false >"$dir/dockerd.log" 2>&1 &)
+        --bridge "$bridge" --iptables=false --ip-masq=false >"$dir/dockerd.log" 2>&1 &)
       for _ in $(seq 1 60); do docker -H "$host" info >/dev/null 2>&1 && break; sleep 1; done
       docker -H "$host" info >/dev/null 2>&1 || { tail -n 30 "$dir/dockerd.log" >&2; echo "second dockerd did not start" >&2; exit 1; }
     fi
@@ -26,6 +33,7 @@ case "${1:-}" in
       kill "$pid" 2>/dev/null || true
       for _ in $(seq 1 30); do kill -0 "$pid" 2>/dev/null || break; sleep 1; done
     fi
+    ip link del "$bridge" 2>/dev/null || true
     rm -rf "$dir"
     ;;
   *)

@@ -1,12 +1,34 @@
 // A second Docker engine beside the first, for tests of several container instances on one machine
 // (../shared/reference/toolchain-notes.md, "A second Docker engine"): its own socket, data root, exec
-// root and pid file, no bridge and no iptables rules (so it never touches the first engine's networks),
-// with the offline test image loaded. Needs root, like the first engine. Set SECOND_DOCKER_HOST to use
-// one started once for the whole run instead (.ci/second-dockerd.sh).
-import { spawn, type ChildProcess } from "node:child_process";
+// root and pid file, no iptables rules, with the offline test image loaded. Needs root, like the first
+// engine. Set SECOND_DOCKER_HOST to use one started once for the whole run instead (.ci/second-dockerd.sh).
+//
+// Not `--bridge none`, although the notes suggest it: with the bridge disabled dockerd *deletes the
+// host's docker0 interface* at start-up (removeDefaultBridgeInterface), which breaks the first engine's
+// default network for everyone on the machine. The second engine gets a bridge of its own instead,
+// created here in an unused 10.254.x.0/24 and deleted with the engine.
+import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
+import { promisify } from "node:util";
 import { docker, TEST_IMAGE } from "./docker.ts";
 import { eventually } from "./eventually.ts";
+
+const run = promisify(execFile);
+
+/** A bridge interface for the second engine, in a 10.254.x.0/24 no route uses yet. */
+async function createBridge(): Promise<string> {
+  const name = `lecsd2${randomBytes(3).toString("hex")}`;
+  const routes = (await run("ip", ["-4", "route"])).stdout;
+  const used = new Set([...routes.matchAll(/10\.254\.(\d+)\./g)].map((m) => Number(m[1])));
+  const free = Array.from({ length: 256 }, (_, i) => i).filter((i) => !used.has(i));
+  const third = free[Math.floor(Math.random() * free.length)];
+  if (third === undefined) throw new Error("no free 10.254.x.0/24 for the second engine's bridge");
+  await run("ip", ["link", "add", "name", name, "type", "bridge"]);
+  await run("ip", ["addr", "add", `10.254.${third}.1/24`, "dev", name]);
+  await run("ip", ["link", "set", name, "up"]);
+  return name;
+}
 
 export interface SecondDockerd {
   /** unix:///tmp/d2-…/docker.sock */
@@ -28,6 +50,7 @@ export async function startSecondDockerd(options: { images?: string[]; own?: boo
   // Short paths: unix socket paths are limited to ~108 bytes, containerd's live under the exec root.
   const dir = mkdtempSync("/tmp/d2-");
   const host = `unix://${dir}/docker.sock`;
+  const bridge = await createBridge();
   let child: ChildProcess | undefined;
   let exited: Promise<void> = Promise.resolve();
 
@@ -46,7 +69,7 @@ export async function startSecondDockerd(options: { images?: string[]; own?: boo
         "--pidfile",
         `${dir}/docker.pid`,
         "--bridge",
-        "none",
+        bridge,
         "--iptables=false",
         "--ip-masq=false",
       ],
@@ -87,6 +110,7 @@ export async function startSecondDockerd(options: { images?: string[]; own?: boo
     restart: start,
     async dispose() {
       await stop();
+      await run("ip", ["link", "del", bridge]).catch(() => undefined);
       rmSync(dir, { recursive: true, force: true });
     },
   };
