@@ -5,6 +5,7 @@ import { availableParallelism } from "node:os";
 import type { Task, TaskDefinition } from "../generated/shapes.ts";
 import { createTaskPlacer, type PlanRequest } from "../src/operations/task-placement.ts";
 import { Arns } from "../src/runtime/arns.ts";
+import { systemClock } from "../src/runtime/clock.ts";
 import { openDatabase } from "../src/runtime/database.ts";
 import type { EngineFacts, EngineProbe } from "../src/runtime/instances/engine-probe.ts";
 import { parseContainerInstancesEnv, type InstanceSpec } from "../src/runtime/instances/instance-config.ts";
@@ -51,7 +52,7 @@ async function scenario(instances: number, tasks: number): Promise<Record<string
   const cluster = { clusterArn: arns.cluster("bench"), clusterName: "bench", capacityProviders: [], defaultCapacityProviderStrategy: [] };
   const setting = parseContainerInstancesEnv(Array.from({ length: instances }, () => "bench=unix:///bench.sock").join(","));
   const specs = (setting as { instances: InstanceSpec[] }).instances;
-  const registry = new InstanceRegistry({ specs, probeFor: (e) => probe(e.url), store: new ContainerInstanceStore(openDatabase(":memory:")), arns, clock: { now: () => new Date() }, logger: silentLogger });
+  const registry = new InstanceRegistry({ specs, probeFor: (e) => probe(e.url), store: new ContainerInstanceStore(openDatabase(":memory:")), arns, clock: systemClock, logger: silentLogger });
   await registry.ready();
   const records = registry.instances("us-east-1", "bench", cluster.clusterArn);
   const all: Task[] = Array.from({ length: tasks }, (_, i) => ({

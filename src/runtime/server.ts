@@ -21,7 +21,7 @@ import { TaskStore } from "./store/task-store.ts";
 import { composeWriterHooks } from "./backend/docker/compose/compose-writer.ts";
 import type { TaskView } from "../operations/index.ts";
 import { openClusterCapacity, resolveInstanceSpecs, type ClusterCapacity } from "../operations/cluster-capacity.ts";
-import { DockerEngineProbe } from "./instances/docker-engine-probe.ts";
+import { DockerEngineProbe } from "./backend/docker/docker-engine-probe.ts";
 import type { EngineProbeFactory } from "./instances/engine-probe.ts";
 import { InstanceConfigError } from "./instances/instance-config.ts";
 import { DaemonScheduler } from "./daemons/daemon-scheduler.ts";

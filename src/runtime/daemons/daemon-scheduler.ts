@@ -4,7 +4,7 @@
 import type { Tag, Task } from "../../../generated/shapes.ts";
 import type { Arns } from "../arns.ts";
 import { parseEcsArn } from "../arns.ts";
-import type { Clock } from "../clock.ts";
+import type { Clock, Timer } from "../clock.ts";
 import type { RunTaskSpec } from "../engine/engine-types.ts";
 import { attributeMap } from "../instances/container-instance-view.ts";
 import type { InstanceRegistry } from "../instances/instance-registry.ts";
@@ -44,7 +44,7 @@ export class DaemonScheduler {
   readonly #unsubscribe: Array<() => void> = [];
   #queued = false;
   #closed = false;
-  #wake: NodeJS.Timeout | undefined;
+  #wake: Timer | undefined;
 
   constructor(options: DaemonSchedulerOptions) {
     this.#o = options;
@@ -62,7 +62,7 @@ export class DaemonScheduler {
 
   close(): void {
     this.#closed = true;
-    clearTimeout(this.#wake);
+    this.#wake?.cancel();
     for (const u of this.#unsubscribe.splice(0)) u();
   }
 
@@ -116,11 +116,8 @@ export class DaemonScheduler {
       now,
     );
     for (const action of decision.actions) this.#run(action, now);
-    clearTimeout(this.#wake);
-    if (decision.wakeAt !== undefined) {
-      this.#wake = setTimeout(() => this.poke(), Math.max(0, decision.wakeAt - now));
-      this.#wake.unref();
-    }
+    this.#wake?.cancel();
+    this.#wake = decision.wakeAt === undefined ? undefined : this.#o.clock.setTimeout(() => this.poke(), Math.max(0, decision.wakeAt - now));
   }
 
   #taskState(t: Task, region: string, clusterName: string): DaemonTaskState | undefined {

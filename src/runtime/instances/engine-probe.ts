@@ -1,7 +1,7 @@
 // What the control plane needs to know about the container runtime behind a container instance — the
 // questions the ECS agent answers at registration (cores, memory, versions, OS, architecture, which
-// logging/volume drivers exist) and whether it is still there. One Docker implementation lives in
-// docker-engine-probe.ts; a Podman socket speaks the same API. Nothing else in instances/ touches Docker.
+// logging/volume drivers exist) and whether it is still there. The Docker implementation lives in
+// backend/docker/docker-engine-probe.ts; a Podman socket speaks the same API. instances/ never touches Docker.
 
 export interface EngineFacts {
   /** Logical CPUs the engine can use. */

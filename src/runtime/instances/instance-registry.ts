@@ -5,7 +5,7 @@
 // Engine availability comes from each engine's watch (event-driven), never from a call per request.
 import type { Attribute, Resource, VersionInfo } from "../../../generated/shapes.ts";
 import type { Arns } from "../arns.ts";
-import type { Clock } from "../clock.ts";
+import type { TimeSource } from "../clock.ts";
 import type { Logger } from "../logger.ts";
 import type { ContainerInstanceRecord, ContainerInstanceStore } from "../store/container-instance-store.ts";
 import { agentAttributes, instanceTypeFor, registeredResourcesOf, stableHex, versionInfoOf } from "./agent-attributes.ts";
@@ -17,7 +17,7 @@ export interface InstanceRegistryOptions {
   probeFor: EngineProbeFactory;
   store: ContainerInstanceStore;
   arns: Arns;
-  clock: Clock;
+  clock: TimeSource;
   logger: Logger;
 }
 
@@ -50,7 +50,7 @@ export class InstanceRegistry {
   readonly #specs: readonly InstanceSpec[];
   readonly #store: ContainerInstanceStore;
   readonly #arns: Arns;
-  readonly #clock: Clock;
+  readonly #clock: TimeSource;
   readonly #logger: Logger;
   readonly #engines = new Map<string, EngineState>();
   /** (region, cluster) pairs in use: a configured engine that comes up later registers in all of them. */

@@ -3,8 +3,8 @@
 // socket, tcp:// with TLS, ssh:// and Podman's Docker-compatible socket.
 import { readFileSync } from "node:fs";
 import Docker from "dockerode";
-import type { EngineEndpoint } from "./instance-config.ts";
-import type { EngineFacts, EngineProbe } from "./engine-probe.ts";
+import type { EngineEndpoint } from "../../instances/instance-config.ts";
+import type { EngineFacts, EngineProbe } from "../../instances/engine-probe.ts";
 
 export interface DockerEngineProbeOptions {
   /** Bound on each info/version/ping call. */
