@@ -28,12 +28,14 @@ export function withTable(readme: string, table: string): string {
   return `${readme.slice(0, start + TABLE_START.length)}\n${table}\n${readme.slice(end)}`;
 }
 
-/** The operations a full server (with Docker) answers locally. */
+/** The operations a full server answers locally. */
 export async function servedOperations(): Promise<readonly OperationName[]> {
   const { createServer } = await import("./runtime/server.ts");
   const { loadConfig } = await import("./runtime/config.ts");
   const { silentLogger } = await import("./runtime/logger.ts");
-  const server = await createServer({ config: loadConfig({ DATA_DIR: ":memory:", PORT: "0" }), logger: silentLogger });
+  // No Docker engine needed: the task operations are served (refusing RunTask) while it is unreachable.
+  const config = loadConfig({ DATA_DIR: ":memory:", PORT: "0", DOCKER_HOST: "unix:///nonexistent/local-ecs-api-readme.sock" });
+  const server = await createServer({ config, logger: silentLogger });
   try {
     return server.localOperations;
   } finally {

@@ -49,8 +49,9 @@ export function accountSettingOperations(
   _deps: OperationDeps,
   options: AccountSettingOperationsOptions,
 ): Partial<EcsOperations<OperationContext>> {
-  const store = options.accountSettings;
-  const root = store.rootArn;
+  const root = options.accountSettings.rootArn;
+  /** "Account settings are set on a per-Region basis": every operation works on the caller's region. */
+  const regional = (ctx: OperationContext): AccountSettingStore => options.accountSettings.inRegion(ctx.region);
 
   const principalOf = (principalArn: string | undefined): string => {
     if (principalArn === undefined || principalArn === "") return root;
@@ -76,7 +77,8 @@ export function accountSettingOperations(
   };
 
   return {
-    async listAccountSettings(input: ListAccountSettingsRequest): Promise<ListAccountSettingsResponse> {
+    async listAccountSettings(input: ListAccountSettingsRequest, ctx): Promise<ListAccountSettingsResponse> {
+      const store = regional(ctx);
       const limit = input.maxResults === undefined || input.maxResults === 0 ? 10 : input.maxResults;
       if (!Number.isInteger(limit) || limit < 1 || limit > 10) {
         throw new InvalidParameterException(`maxResults must be between 1 and 10; got ${input.maxResults}.`);
@@ -102,18 +104,19 @@ export function accountSettingOperations(
       return response;
     },
 
-    async putAccountSetting(input: PutAccountSettingRequest): Promise<PutAccountSettingResponse> {
+    async putAccountSetting(input: PutAccountSettingRequest, ctx): Promise<PutAccountSettingResponse> {
       const principalArn = principalOf(input.principalArn);
       checkWrite(input.name, input.value, principalArn);
-      return { setting: store.put(input.name, principalArn, input.value) };
+      return { setting: regional(ctx).put(input.name, principalArn, input.value) };
     },
 
-    async putAccountSettingDefault(input: PutAccountSettingDefaultRequest): Promise<PutAccountSettingDefaultResponse> {
+    async putAccountSettingDefault(input: PutAccountSettingDefaultRequest, ctx): Promise<PutAccountSettingDefaultResponse> {
       checkWrite(input.name, input.value, root);
-      return { setting: store.put(input.name, root, input.value) };
+      return { setting: regional(ctx).put(input.name, root, input.value) };
     },
 
-    async deleteAccountSetting(input: DeleteAccountSettingRequest): Promise<DeleteAccountSettingResponse> {
+    async deleteAccountSetting(input: DeleteAccountSettingRequest, ctx): Promise<DeleteAccountSettingResponse> {
+      const store = regional(ctx);
       const principalArn = principalOf(input.principalArn);
       if (AWS_MANAGED_SETTINGS.has(input.name)) {
         throw new InvalidParameterException(`The account setting ${input.name} is managed by AWS and can't be modified.`);

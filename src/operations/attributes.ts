@@ -68,7 +68,7 @@ export function attributeOperations(_deps: OperationDeps, options: AttributeOper
           );
         }
       }
-      const cluster = clusters.require(input.cluster);
+      const cluster = clusters.inRegion(ctx.region).require(input.cluster);
       const records = instancesOf(cluster, ctx.region);
       // Validate the whole batch first: nothing is applied when one attribute cannot be.
       const byTarget = new Map<string, { record: ContainerInstanceRecord; custom: Map<string, Attribute> }>();
@@ -89,7 +89,7 @@ export function attributeOperations(_deps: OperationDeps, options: AttributeOper
 
     async deleteAttributes(input, ctx) {
       checkBatch(input.attributes);
-      const cluster = clusters.require(input.cluster);
+      const cluster = clusters.inRegion(ctx.region).require(input.cluster);
       const records = instancesOf(cluster, ctx.region);
       const byTarget = new Map<string, { record: ContainerInstanceRecord; custom: Map<string, Attribute> }>();
       const deleted: Attribute[] = [];
@@ -118,7 +118,7 @@ export function attributeOperations(_deps: OperationDeps, options: AttributeOper
       }
       const limit = input.maxResults ?? 100;
       if (!Number.isInteger(limit) || limit < 1 || limit > 100) throw new InvalidParameterException("maxResults must be between 1 and 100.");
-      const cluster = clusters.require(input.cluster);
+      const cluster = clusters.inRegion(ctx.region).require(input.cluster);
       const all: Attribute[] = [];
       for (const r of instancesOf(cluster, ctx.region)) {
         for (const a of attributesOf(r)) {

@@ -86,9 +86,10 @@ export function capacityProviderOperations(deps: OperationDeps, options: Capacit
     return providers.get(region, name);
   };
 
-  /** Clusters (ACTIVE) that list the provider. */
-  const clustersUsing = (name: string): string[] =>
+  /** Clusters (ACTIVE) of the region that list the provider. */
+  const clustersUsing = (region: string, name: string): string[] =>
     clusters
+      .inRegion(region)
       .list({ limit: 10_000 })
       .filter((c) => (c.capacityProviders ?? []).includes(name))
       .map((c) => c.clusterName!);
@@ -136,7 +137,7 @@ export function capacityProviderOperations(deps: OperationDeps, options: Capacit
         if (input.cluster === undefined) {
           throw new InvalidParameterException("A cluster must be specified when creating an Amazon ECS Managed Instances capacity provider.");
         }
-        const cluster = clusters.get(input.cluster);
+        const cluster = clusters.inRegion(ctx.region).get(input.cluster);
         if (cluster === undefined || cluster.status !== "ACTIVE") throw new ClusterNotFoundException("Cluster not found.");
         const mi = input.managedInstancesProvider!;
         provider.managedInstancesProvider = { ...mi, propagateTags: mi.propagateTags ?? "NONE" };
@@ -198,7 +199,7 @@ export function capacityProviderOperations(deps: OperationDeps, options: Capacit
       if (current === undefined || current.status !== "ACTIVE") {
         throw new ClientException("The specified capacity provider does not exist. Specify a valid capacity provider and try again.");
       }
-      const using = clustersUsing(current.name!);
+      const using = clustersUsing(region, current.name!);
       if (using.length > 0) {
         throw new ClientException(
           `The specified capacity provider is in use by cluster ${using[0]} and cannot be deleted. Remove it from the cluster with PutClusterCapacityProviders and try again.`,
@@ -237,7 +238,7 @@ export function capacityProviderOperations(deps: OperationDeps, options: Capacit
         ...BUILT_IN_PROVIDERS.map((n) => builtIn(deps.arns.inRegion(region).capacityProvider(n), n)),
       ];
       if (input.cluster !== undefined) {
-        const cluster = clusters.get(input.cluster);
+        const cluster = clusters.inRegion(ctx.region).get(input.cluster);
         if (cluster === undefined || cluster.status !== "ACTIVE") throw new ClusterNotFoundException("Cluster not found.");
         const listed = new Set(cluster.capacityProviders ?? []);
         all = all.filter((p) => listed.has(p.name!) || p.cluster === cluster.clusterName);

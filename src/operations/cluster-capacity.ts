@@ -4,6 +4,7 @@
 import { readFileSync } from "node:fs";
 import type { EcsOperations } from "../../generated/operations.ts";
 import type { Task, TaskDefinition } from "../../generated/shapes.ts";
+import { regionOf } from "../runtime/arns.ts";
 import type { Config } from "../runtime/config.ts";
 import type { EngineProbeFactory } from "../runtime/instances/engine-probe.ts";
 import { defaultInstanceSpecs, InstanceConfigError, parseContainerInstancesYaml, type InstanceSpec } from "../runtime/instances/instance-config.ts";
@@ -54,7 +55,8 @@ export async function openClusterCapacity(
     logger: deps.logger.child({ component: "instances" }),
   });
   await registry.ready();
-  const definitionOf = (arn: string): TaskDefinition | undefined => stores.taskDefinitions.resolve(arn);
+  // Definitions are regional: a task's definition is in the region its ARN names.
+  const definitionOf = (arn: string): TaskDefinition | undefined => stores.taskDefinitions.inRegion(regionOf(arn) ?? deps.config.region).resolve(arn);
   const placerOptions = {
     registry,
     tasks: options.tasks,

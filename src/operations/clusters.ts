@@ -23,7 +23,6 @@ import type {
   UpdateClusterSettingsResponse,
 } from "../../generated/shapes.ts";
 import { ClusterContainsTasksException, ClusterNotFoundException, InvalidParameterException, ResourceInUseException } from "../../generated/errors.ts";
-import { clusterNameOf, parseEcsArn } from "../runtime/arns.ts";
 import { DEFAULT_CLUSTER_NAME, type ClusterStore } from "../runtime/store/cluster-store.ts";
 import type { TagStore } from "../runtime/store/tag-store.ts";
 import { NAME_PATTERN } from "../runtime/task-definition-rules.ts";
@@ -61,7 +60,9 @@ const CONTAINER_INSIGHTS_VALUES = ["enabled", "disabled", "enhanced"];
 type View = { kind: "full" } | { kind: "describe"; include: ReadonlySet<ClusterField> };
 
 export function clusterOperations(deps: OperationDeps, options: ClusterOperationsOptions): Partial<EcsOperations<OperationContext>> {
-  const { clusters, tags } = options;
+  const { tags } = options;
+  /** Clusters are regional: every operation works on the caller's region. */
+  const regional = (ctx: OperationContext): ClusterStore => options.clusters.inRegion(ctx.region);
 
   const countsOf = (cluster: Cluster): ClusterTaskCounts =>
     options.taskCounts?.(cluster.clusterArn!) ?? { running: 0, pending: 0 };
@@ -110,14 +111,15 @@ export function clusterOperations(deps: OperationDeps, options: ClusterOperation
     if (cluster.serviceConnectDefaults !== undefined) out.serviceConnectDefaults = cluster.serviceConnectDefaults;
     return out;
   };
-  const full = (cluster: Cluster): Cluster => render(cluster, { kind: "full" });
+  const full = (cluster: Cluster, region: string): Cluster => render(cluster, { kind: "full" }, region);
 
   /** The named cluster in any status; `default` comes into existence on first use but stays deleted once deleted. */
-  const existingOrFirstDefault = (name: string): Cluster | undefined =>
+  const existingOrFirstDefault = (clusters: ClusterStore, name: string): Cluster | undefined =>
     clusters.get(name) ?? (name === DEFAULT_CLUSTER_NAME ? clusters.ensureDefault() : undefined);
 
   return {
     async createCluster(input: CreateClusterRequest, ctx): Promise<CreateClusterResponse> {
+      const clusters = regional(ctx);
       const name = input.clusterName === undefined || input.clusterName === "" ? DEFAULT_CLUSTER_NAME : input.clusterName;
       if (!NAME_PATTERN.test(name)) {
         throw new InvalidParameterException(
@@ -133,7 +135,7 @@ export function clusterOperations(deps: OperationDeps, options: ClusterOperation
 
       // Idempotent for an existing ACTIVE cluster, like real ECS: the existing cluster is returned unchanged.
       const existing = clusters.get(name);
-      if (existing?.status === "ACTIVE") return { cluster: full(existing) };
+      if (existing?.status === "ACTIVE") return { cluster: full(existing, ctx.region) };
 
       const cluster: Cluster = {
         ...clusters.newCluster(name),
@@ -150,20 +152,24 @@ export function clusterOperations(deps: OperationDeps, options: ClusterOperation
       tags.deleteAll(cluster.clusterArn!);
       if (newTags.length > 0) tags.put(cluster.clusterArn!, newTags);
       deps.logger.debug("cluster.created", { clusterArn: cluster.clusterArn });
-      return { cluster: full(cluster) };
+      return { cluster: full(cluster, ctx.region) };
     },
 
     async describeClusters(input: DescribeClustersRequest, ctx): Promise<DescribeClustersResponse> {
       const refs = input.clusters === undefined || input.clusters.length === 0 ? [DEFAULT_CLUSTER_NAME] : input.clusters;
       if (refs.length > 100) throw new InvalidParameterException("You can specify up to 100 clusters in a single request.");
+      const clusters = regional(ctx);
+      const arns = deps.arns.inRegion(ctx.region);
       const include = new Set(input.include ?? []);
       const found: Cluster[] = [];
       const failures: Failure[] = [];
       for (const ref of refs) {
-        const name = clusterNameOf(ref);
-        const cluster = existingOrFirstDefault(name);
+        // An identifier that is no cluster at all fails the whole call; a cluster of another region,
+        // account or partition is simply not here. Failures echo what the caller gave (a name as an ARN).
+        const resolved = arns.resolve(ref, "cluster");
+        const cluster = resolved.kind === "here" ? existingOrFirstDefault(clusters, resolved.id) : undefined;
         if (cluster === undefined) {
-          failures.push({ arn: parseEcsArn(ref) === undefined ? deps.arns.cluster(ref) : ref, reason: "MISSING" });
+          failures.push({ arn: resolved.kind === "here" && resolved.arn === undefined ? arns.cluster(ref) : ref, reason: "MISSING" });
         } else {
           found.push(render(cluster, { kind: "describe", include }, ctx.region));
         }
@@ -171,7 +177,8 @@ export function clusterOperations(deps: OperationDeps, options: ClusterOperation
       return { clusters: found, failures };
     },
 
-    async listClusters(input: ListClustersRequest): Promise<ListClustersResponse> {
+    async listClusters(input: ListClustersRequest, ctx): Promise<ListClustersResponse> {
+      const clusters = regional(ctx);
       const limit = maxResults(input.maxResults, 100);
       const after = input.nextToken === undefined ? undefined : decodeToken(input.nextToken, "cluster", isString);
       const page = clusters.list({ after, limit: limit + 1 });
@@ -182,9 +189,10 @@ export function clusterOperations(deps: OperationDeps, options: ClusterOperation
       return response;
     },
 
-    async deleteCluster(input: DeleteClusterRequest): Promise<DeleteClusterResponse> {
-      const name = clusterNameOf(input.cluster);
-      const cluster = existingOrFirstDefault(name);
+    async deleteCluster(input: DeleteClusterRequest, ctx): Promise<DeleteClusterResponse> {
+      const clusters = regional(ctx);
+      const resolved = deps.arns.inRegion(ctx.region).resolve(input.cluster, "cluster");
+      const cluster = resolved.kind === "here" ? existingOrFirstDefault(clusters, resolved.id) : undefined;
       if (cluster === undefined || cluster.status !== "ACTIVE") throw new ClusterNotFoundException("Cluster not found.");
       const counts = countsOf(cluster);
       if (counts.running + counts.pending > 0) {
@@ -194,10 +202,11 @@ export function clusterOperations(deps: OperationDeps, options: ClusterOperation
       // "When a resource is deleted, the tags that are associated with that resource are deleted as well."
       tags.deleteAll(cluster.clusterArn!);
       deps.logger.debug("cluster.deleted", { clusterArn: cluster.clusterArn });
-      return { cluster: full(deleted) };
+      return { cluster: full(deleted, ctx.region) };
     },
 
-    async updateCluster(input: UpdateClusterRequest): Promise<UpdateClusterResponse> {
+    async updateCluster(input: UpdateClusterRequest, ctx): Promise<UpdateClusterResponse> {
+      const clusters = regional(ctx);
       const cluster = clusters.require(input.cluster);
       const next: Cluster = { ...cluster };
       if (input.settings !== undefined) next.settings = mergeSettings(cluster.settings ?? [], input.settings);
@@ -205,16 +214,18 @@ export function clusterOperations(deps: OperationDeps, options: ClusterOperation
       if (input.serviceConnectDefaults !== undefined) {
         next.serviceConnectDefaults = { namespace: input.serviceConnectDefaults.namespace };
       }
-      return { cluster: full(clusters.save(next)) };
+      return { cluster: full(clusters.save(next), ctx.region) };
     },
 
-    async updateClusterSettings(input: UpdateClusterSettingsRequest): Promise<UpdateClusterSettingsResponse> {
+    async updateClusterSettings(input: UpdateClusterSettingsRequest, ctx): Promise<UpdateClusterSettingsResponse> {
+      const clusters = regional(ctx);
       const cluster = clusters.require(input.cluster);
       const next: Cluster = { ...cluster, settings: mergeSettings(cluster.settings ?? [], input.settings) };
-      return { cluster: full(clusters.save(next)) };
+      return { cluster: full(clusters.save(next), ctx.region) };
     },
 
     async putClusterCapacityProviders(input: PutClusterCapacityProvidersRequest, ctx): Promise<PutClusterCapacityProvidersResponse> {
+      const clusters = regional(ctx);
       const cluster = clusters.require(input.cluster);
       const providers = [...new Set(input.capacityProviders)];
       if (providers.some((p) => p === "")) throw new InvalidParameterException("Capacity provider names must not be empty.");
@@ -226,7 +237,7 @@ export function clusterOperations(deps: OperationDeps, options: ClusterOperation
       }
       const strategy = checkStrategy(input.defaultCapacityProviderStrategy, providers);
       const next: Cluster = { ...cluster, capacityProviders: providers, defaultCapacityProviderStrategy: strategy };
-      return { cluster: render(clusters.save(next), { kind: "full" }, ctx.region) };
+      return { cluster: full(clusters.save(next), ctx.region) };
     },
   };
 }

@@ -14,7 +14,7 @@ import {
   NoUpdateAvailableException,
   UpdateInProgressException,
 } from "../../generated/errors.ts";
-import { clusterNameOf, parseEcsArn } from "../runtime/arns.ts";
+import { clusterNameOf, lastSegmentOf, parseEcsArn } from "../runtime/arns.ts";
 import { AGENT_VERSION, compareApi } from "../runtime/instances/agent-attributes.ts";
 import { evaluateClusterQuery, parseClusterQuery, QueryError, type QueryNode, type QueryTarget } from "../runtime/instances/cluster-query.ts";
 import { attributeMap, renderContainerInstance } from "../runtime/instances/container-instance-view.ts";
@@ -42,7 +42,8 @@ const MAX_UPDATE = 10;
 export function findInstance(records: readonly ContainerInstanceRecord[], ref: string): ContainerInstanceRecord | undefined {
   const arn = parseEcsArn(ref);
   if (arn?.resourceType === "container-instance") {
-    const id = arn.resource.slice(arn.resource.lastIndexOf("/") + 1);
+    // Long ARNs (…/<cluster>/<id>) must match exactly; an old short one (…/<id>) by its id.
+    const id = lastSegmentOf(ref);
     return records.find((r) => r.arn === ref || (r.id === id && !arn.resource.includes("/")));
   }
   return records.find((r) => r.id === ref);
@@ -90,7 +91,7 @@ export function containerInstanceOperations(deps: OperationDeps, options: Contai
       if (input.containerInstances.length > MAX_DESCRIBE) {
         throw new InvalidParameterException(`You can specify up to ${MAX_DESCRIBE} container instances in a single request.`);
       }
-      const cluster = clusters.require(input.cluster);
+      const cluster = clusters.inRegion(ctx.region).require(input.cluster);
       const records = instancesOf(cluster, ctx.region);
       const usage = options.usage(cluster.clusterArn!);
       const include = new Set(input.include ?? []);
@@ -111,7 +112,7 @@ export function containerInstanceOperations(deps: OperationDeps, options: Contai
     },
 
     async listContainerInstances(input, ctx) {
-      const cluster = clusters.require(input.cluster);
+      const cluster = clusters.inRegion(ctx.region).require(input.cluster);
       const limit = input.maxResults ?? 100;
       if (!Number.isInteger(limit) || limit < 1 || limit > 100) throw new InvalidParameterException("maxResults must be between 1 and 100.");
       let filter: QueryNode | undefined;
@@ -154,7 +155,7 @@ export function containerInstanceOperations(deps: OperationDeps, options: Contai
       if (input.containerInstances.length === 0 || input.containerInstances.length > MAX_UPDATE) {
         throw new InvalidParameterException(`containerInstances must contain between 1 and ${MAX_UPDATE} container instances.`);
       }
-      const cluster = clusters.require(input.cluster);
+      const cluster = clusters.inRegion(ctx.region).require(input.cluster);
       const records = instancesOf(cluster, ctx.region);
       const usage = options.usage(cluster.clusterArn!);
       const updated: ContainerInstance[] = [];
@@ -176,7 +177,7 @@ export function containerInstanceOperations(deps: OperationDeps, options: Contai
     },
 
     async deregisterContainerInstance(input, ctx) {
-      const cluster = clusters.require(input.cluster);
+      const cluster = clusters.inRegion(ctx.region).require(input.cluster);
       const record = requireInstance(cluster, ctx.region, input.containerInstance);
       const u = options.usage(cluster.clusterArn!).get(record.arn) ?? emptyUsage();
       if (input.force !== true && u.running + u.pending > 0) {
@@ -189,7 +190,7 @@ export function containerInstanceOperations(deps: OperationDeps, options: Contai
 
     async registerContainerInstance(input: RegisterContainerInstanceRequest, ctx) {
       const name = clusterNameOf(input.cluster);
-      const cluster = name === "default" ? clusters.require(undefined) : clusters.get(name);
+      const cluster = name === "default" ? clusters.inRegion(ctx.region).require(undefined) : clusters.inRegion(ctx.region).get(name);
       if (cluster === undefined || cluster.status !== "ACTIVE") throw new ClusterNotFoundException("Cluster not found.");
       const newTags = input.tags ?? [];
       assertValidTags(newTags);
@@ -220,7 +221,7 @@ export function containerInstanceOperations(deps: OperationDeps, options: Contai
     },
 
     async updateContainerAgent(input, ctx) {
-      const cluster = clusters.require(input.cluster);
+      const cluster = clusters.inRegion(ctx.region).require(input.cluster);
       const record = requireInstance(cluster, ctx.region, input.containerInstance);
       if (record.agentUpdateStatus !== undefined && !["UPDATED", "FAILED"].includes(record.agentUpdateStatus)) {
         throw new UpdateInProgressException(

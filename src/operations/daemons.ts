@@ -154,7 +154,7 @@ export function daemonOperations(deps: OperationDeps, options: DaemonOperationsO
       if (input.clientToken !== undefined && (input.clientToken.length > 36 || !/^[\x21-\x7e]+$/.test(input.clientToken))) {
         throw new InvalidParameterException("clientToken can have up to 36 ASCII characters in the range 33-126.");
       }
-      const cluster = input.clusterArn === undefined ? clusters.require(undefined) : clusters.get(clusterNameOf(input.clusterArn));
+      const cluster = input.clusterArn === undefined ? clusters.inRegion(ctx.region).require(undefined) : clusters.inRegion(ctx.region).get(clusterNameOf(input.clusterArn));
       if (cluster === undefined || cluster.status !== "ACTIVE") throw new ClusterNotFoundException("Cluster not found.");
       const region = ctx.region;
       const clusterName = cluster.clusterName!;
@@ -224,7 +224,7 @@ export function daemonOperations(deps: OperationDeps, options: DaemonOperationsO
       if (!Number.isInteger(limit) || limit < 1 || limit > 100) throw new InvalidParameterException("maxResults must be between 1 and 100.");
       let all = daemons.daemons().filter((d) => d.region === ctx.region);
       if (input.clusterArn !== undefined) {
-        const cluster = clusters.get(clusterNameOf(input.clusterArn));
+        const cluster = clusters.inRegion(ctx.region).get(clusterNameOf(input.clusterArn));
         if (cluster === undefined) throw new ClusterNotFoundException("Cluster not found.");
         all = all.filter((d) => d.clusterArn === cluster.clusterArn);
       }

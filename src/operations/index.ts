@@ -29,12 +29,14 @@ export interface ControlPlaneStores {
 
 export function openControlPlaneStores(deps: OperationDeps): ControlPlaneStores {
   const tags = new TagStore(deps.db);
-  const accountSettings = new AccountSettingStore(deps.db, deps.arns.accountId);
+  // Views of the configured region (rows of databases written before resources were regional are
+  // filed there); operations take `inRegion(ctx.region)` of each.
+  const accountSettings = new AccountSettingStore(deps.db, deps.arns.accountId, deps.arns.region);
   return {
     tags,
-    // New clusters take their containerInsights default from PutAccountSettingDefault.
-    clusters: new ClusterStore(deps.db, deps.arns, () => accountSettings.clusterDefaults()),
-    taskDefinitions: new TaskDefinitionStore(deps.db, tags),
+    // New clusters take their containerInsights default from their region's PutAccountSettingDefault.
+    clusters: new ClusterStore(deps.db, deps.arns, (region) => accountSettings.inRegion(region).clusterDefaults()),
+    taskDefinitions: new TaskDefinitionStore(deps.db, tags, deps.arns.region),
     accountSettings,
     capacityProviders: new CapacityProviderStore(deps.db),
     daemons: new DaemonStore(deps.db),

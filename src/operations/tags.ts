@@ -15,7 +15,7 @@ import {
   serializeUntagResourceRequest,
 } from "../../generated/serde.ts";
 import { ClusterNotFoundException, InvalidParameterException, ResourceNotFoundException } from "../../generated/errors.ts";
-import { clusterNameOf, parseEcsArn } from "../runtime/arns.ts";
+import { parseEcsArn } from "../runtime/arns.ts";
 import type { ClusterStore } from "../runtime/store/cluster-store.ts";
 import type { TagStore } from "../runtime/store/tag-store.ts";
 import type { TaskDefinitionStore } from "../runtime/store/task-definition-store.ts";
@@ -76,13 +76,18 @@ export function assertValidTags(tags: readonly Tag[], existingKeys: readonly str
 export function tagOperations(deps: OperationDeps, options: TagOperationsOptions): Partial<EcsOperations<OperationContext>> {
   const { tags } = options;
 
-  /** "local" when we hold the resource; "upstream" when it belongs to the upstream; throws otherwise. */
-  const locate = (arn: string, notFound: (message: string) => Error): "local" | "upstream" => {
+  /**
+   * "local" when we hold the resource; "upstream" when it belongs to the upstream; throws otherwise. A
+   * resource of another region, account or partition does not exist here (real ECS is regional).
+   */
+  const locate = (arn: string, notFound: (message: string) => Error, ctx: OperationContext): "local" | "upstream" => {
     const parsed = parseEcsArn(arn);
     if (parsed === undefined) throw new InvalidParameterException("The ARN provided is invalid.");
+    const arns = deps.arns.inRegion(ctx.region);
+    const here = arns.isHere(parsed);
     switch (parsed.resourceType) {
       case "cluster": {
-        const cluster = options.clusters.get(clusterNameOf(arn));
+        const cluster = options.clusters.inRegion(ctx.region).get(arn);
         if (cluster === undefined) throw new ClusterNotFoundException("Cluster not found.");
         if (cluster.status !== "ACTIVE") {
           throw new InvalidParameterException("The specified cluster is inactive. Specify an active cluster and try again.");
@@ -93,16 +98,16 @@ export function tagOperations(deps: OperationDeps, options: TagOperationsOptions
         if (!/:\d+$/.test(parsed.resource)) {
           throw new InvalidParameterException("The task definition ARN must include a revision.");
         }
-        if (options.taskDefinitions.isLocal(arn)) return "local";
+        if (options.taskDefinitions.inRegion(ctx.region).isLocal(arn)) return "local";
         if (deps.upstream !== undefined) return "upstream";
         throw notFound("The specified task definition does not exist.");
       }
       case "task": {
-        if (options.resourceExists?.(arn) === true) return "local";
+        if (here && options.resourceExists?.(arn) === true) return "local";
         throw notFound("The specified task does not exist.");
       }
       default: {
-        if (options.resourceExists?.(arn) === true) return "local";
+        if (here && options.resourceExists?.(arn) === true) return "local";
         if (deps.upstream !== undefined) return "upstream";
         throw notFound(`The specified ${parsed.resourceType} does not exist.`);
       }
@@ -112,9 +117,9 @@ export function tagOperations(deps: OperationDeps, options: TagOperationsOptions
   const invalidParameter = (message: string): Error => new InvalidParameterException(message);
 
   return {
-    async tagResource(input: TagResourceRequest): Promise<TagResourceResponse> {
-      if (locate(input.resourceArn, resourceNotFound) === "upstream") {
-        await deps.upstream!.call("TagResource", serializeTagResourceRequest(input));
+    async tagResource(input: TagResourceRequest, ctx): Promise<TagResourceResponse> {
+      if (locate(input.resourceArn, resourceNotFound, ctx) === "upstream") {
+        await deps.upstream!.call("TagResource", serializeTagResourceRequest(input), ctx.region);
         return {};
       }
       const existing = tags.get(input.resourceArn).map((t) => t.key!);
@@ -123,9 +128,9 @@ export function tagOperations(deps: OperationDeps, options: TagOperationsOptions
       return {};
     },
 
-    async untagResource(input: UntagResourceRequest): Promise<UntagResourceResponse> {
-      if (locate(input.resourceArn, resourceNotFound) === "upstream") {
-        await deps.upstream!.call("UntagResource", serializeUntagResourceRequest(input));
+    async untagResource(input: UntagResourceRequest, ctx): Promise<UntagResourceResponse> {
+      if (locate(input.resourceArn, resourceNotFound, ctx) === "upstream") {
+        await deps.upstream!.call("UntagResource", serializeUntagResourceRequest(input), ctx.region);
         return {};
       }
       for (const key of input.tagKeys) {
@@ -137,9 +142,9 @@ export function tagOperations(deps: OperationDeps, options: TagOperationsOptions
       return {};
     },
 
-    async listTagsForResource(input: ListTagsForResourceRequest): Promise<ListTagsForResourceResponse> {
-      if (locate(input.resourceArn, invalidParameter) === "upstream") {
-        const answer = await deps.upstream!.call("ListTagsForResource", serializeListTagsForResourceRequest(input));
+    async listTagsForResource(input: ListTagsForResourceRequest, ctx): Promise<ListTagsForResourceResponse> {
+      if (locate(input.resourceArn, invalidParameter, ctx) === "upstream") {
+        const answer = await deps.upstream!.call("ListTagsForResource", serializeListTagsForResourceRequest(input), ctx.region);
         return deserializeListTagsForResourceResponse(answer, "");
       }
       return { tags: tags.get(input.resourceArn) };

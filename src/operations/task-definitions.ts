@@ -41,7 +41,8 @@ const NOT_FOUND = "Unable to describe task definition.";
  * The task definition a RunTask/StartTask/DescribeTaskDefinition reference names: a local registration
  * first, else the upstream ECS (`ECS_ENDPOINT_URL`), as the original project fetched unknown task
  * definitions on demand. An upstream definition is kept as-is under its own ARN (never re-registered
- * under a local revision), so `TaskDefinitionStore.resolve(arn)` finds it later.
+ * under a local revision), so `TaskDefinitionStore.resolve(arn)` finds it later. `store` is the caller's
+ * region's view (`inRegion(ctx.region)`): references resolve, and the upstream is asked, in that region.
  */
 export async function resolveTaskDefinition(
   deps: OperationDeps,
@@ -67,6 +68,7 @@ async function lookup(deps: OperationDeps, store: TaskDefinitionStore, ref: stri
   const answer = await deps.upstream.call(
     "DescribeTaskDefinition",
     withTags ? { taskDefinition: ref, include: ["TAGS"] } : { taskDefinition: ref },
+    store.region,
   );
   let taskDefinition: TaskDefinition | undefined;
   let tags: Tag[] | undefined;
@@ -89,21 +91,24 @@ export function taskDefinitionOperations(
   deps: OperationDeps,
   stores: TaskDefinitionStores,
 ): Partial<EcsOperations<OperationContext>> {
-  const { taskDefinitions } = stores;
   const registeredBy = rootPrincipalArn(deps.arns.accountId);
+  /** Task definitions are regional: every operation works on the caller's region. */
+  const regional = (ctx: OperationContext): TaskDefinitionStore => stores.taskDefinitions.inRegion(ctx.region);
 
   /** The local revision a DeregisterTaskDefinition/DeleteTaskDefinitions reference names (a revision is required). */
-  const revisionRef = (ref: string): { arn: string } | { problem: "no-revision" | "invalid" } => {
+  const revisionRef = (ref: string, ctx: OperationContext): { arn: string } | { problem: "no-revision" | "invalid" } => {
     const parsed = parseTaskDefinitionRef(ref);
     if (parsed === undefined) {
       return /^[^:]+:[^:]*$/.test(ref) || ref.startsWith("arn:") ? { problem: "invalid" } : { problem: "no-revision" };
     }
     if (parsed.revision === undefined) return { problem: "no-revision" };
-    return { arn: parsed.arn ?? deps.arns.taskDefinition(parsed.family, parsed.revision) };
+    return { arn: parsed.arn ?? deps.arns.inRegion(ctx.region).taskDefinition(parsed.family, parsed.revision) };
   };
 
   return {
-    async registerTaskDefinition(input: RegisterTaskDefinitionRequest): Promise<RegisterTaskDefinitionResponse> {
+    async registerTaskDefinition(input: RegisterTaskDefinitionRequest, ctx): Promise<RegisterTaskDefinitionResponse> {
+      const taskDefinitions = regional(ctx);
+      const arns = deps.arns.inRegion(ctx.region);
       const normalized = validateRegistration(input);
       const tags = input.tags ?? [];
       assertValidTags(tags);
@@ -111,7 +116,7 @@ export function taskDefinitionOperations(
         input.family,
         (revision) =>
           toTaskDefinition(normalized, {
-            taskDefinitionArn: deps.arns.taskDefinition(input.family, revision),
+            taskDefinitionArn: arns.taskDefinition(input.family, revision),
             revision,
             registeredAt: deps.clock.now(),
             registeredBy,
@@ -124,15 +129,16 @@ export function taskDefinitionOperations(
       return response;
     },
 
-    async describeTaskDefinition(input: DescribeTaskDefinitionRequest): Promise<DescribeTaskDefinitionResponse> {
+    async describeTaskDefinition(input: DescribeTaskDefinitionRequest, ctx): Promise<DescribeTaskDefinitionResponse> {
       const withTags = input.include?.includes("TAGS") === true;
-      const found = await lookup(deps, taskDefinitions, input.taskDefinition, withTags);
+      const found = await lookup(deps, regional(ctx), input.taskDefinition, withTags);
       const response: DescribeTaskDefinitionResponse = { taskDefinition: found.taskDefinition };
       if (withTags) response.tags = found.tags ?? [];
       return response;
     },
 
-    async listTaskDefinitions(input: ListTaskDefinitionsRequest): Promise<ListTaskDefinitionsResponse> {
+    async listTaskDefinitions(input: ListTaskDefinitionsRequest, ctx): Promise<ListTaskDefinitionsResponse> {
+      const taskDefinitions = regional(ctx);
       const limit = maxResults(input.maxResults, 100);
       const status = input.status ?? "ACTIVE";
       const sort = input.sort ?? "ASC";
@@ -147,7 +153,8 @@ export function taskDefinitionOperations(
       return response;
     },
 
-    async listTaskDefinitionFamilies(input: ListTaskDefinitionFamiliesRequest): Promise<ListTaskDefinitionFamiliesResponse> {
+    async listTaskDefinitionFamilies(input: ListTaskDefinitionFamiliesRequest, ctx): Promise<ListTaskDefinitionFamiliesResponse> {
+      const taskDefinitions = regional(ctx);
       const limit = maxResults(input.maxResults, 100);
       const after = input.nextToken === undefined ? undefined : decodeToken(input.nextToken, "family", isString);
       const page = taskDefinitions.families({
@@ -163,8 +170,9 @@ export function taskDefinitionOperations(
       return response;
     },
 
-    async deregisterTaskDefinition(input: DeregisterTaskDefinitionRequest): Promise<DeregisterTaskDefinitionResponse> {
-      const ref = revisionRef(input.taskDefinition);
+    async deregisterTaskDefinition(input: DeregisterTaskDefinitionRequest, ctx): Promise<DeregisterTaskDefinitionResponse> {
+      const taskDefinitions = regional(ctx);
+      const ref = revisionRef(input.taskDefinition, ctx);
       if ("problem" in ref) {
         if (ref.problem === "no-revision") throw new ClientException("Revision is missing.");
         throw new InvalidParameterException(`Invalid task definition '${input.taskDefinition}'. Specify family:revision or a full ARN.`);
@@ -174,7 +182,8 @@ export function taskDefinitionOperations(
       return { taskDefinition: td };
     },
 
-    async deleteTaskDefinitions(input: DeleteTaskDefinitionsRequest): Promise<DeleteTaskDefinitionsResponse> {
+    async deleteTaskDefinitions(input: DeleteTaskDefinitionsRequest, ctx): Promise<DeleteTaskDefinitionsResponse> {
+      const taskDefinitions = regional(ctx);
       if (input.taskDefinitions.length === 0) {
         throw new InvalidParameterException("size of TaskDefinition references list must be greater than 0");
       }
@@ -185,7 +194,7 @@ export function taskDefinitionOperations(
       const failures: Failure[] = [];
       const now = deps.clock.now();
       for (const raw of input.taskDefinitions) {
-        const ref = revisionRef(raw);
+        const ref = revisionRef(raw, ctx);
         if ("problem" in ref) {
           failures.push({
             arn: raw,

@@ -7,7 +7,6 @@ import {
 import type { EcsOperations } from "../../generated/operations.ts";
 import { serializeFailures, serializeListTasksResponse } from "../../generated/serde.ts";
 import type { Cluster, Failure, RunTaskRequest, StartTaskRequest, Tag, Task, TaskDefinition } from "../../generated/shapes.ts";
-import { parseEcsArn } from "../runtime/arns.ts";
 import type { TaskEngine } from "../runtime/engine/task-engine.ts";
 import type { RunTaskSpec } from "../runtime/engine/engine-types.ts";
 import { withRawJson } from "../runtime/raw-json.ts";
@@ -26,12 +25,28 @@ export interface TaskOperationsOptions {
   clusters: ClusterStore;
   taskDefinitions: TaskDefinitionStore;
   tags: TagStore;
+  /** Whether a task can be placed now; without it, always. */
+  capacity?: TaskCapacity | undefined;
   /**
    * Launch type / capacity provider and container instance of each task (EC2 placement). Without it every
    * task starts on the local engine unplaced, as before container instances existed.
    */
   placer?: TaskPlacer | undefined;
 }
+
+/**
+ * Whether there is anything to run tasks on: the emulator's one "container instance" is the Docker
+ * engine (with the agent endpoint in front of it). While it is away, RunTask answers as real ECS does
+ * for a cluster without instances, and works again by itself once it is back.
+ */
+export interface TaskCapacity {
+  available(): boolean;
+}
+
+/** RunTask's answer when no container instance can take a task (the EC2 wording of real ECS). */
+export const NO_CONTAINER_INSTANCES = "No Container Instances were found in your cluster.";
+/** The failure reason real ECS gives a Fargate task it has no capacity for. */
+export const FARGATE_CAPACITY_UNAVAILABLE = "Capacity is unavailable at this time. Please try again later or in a different availability zone";
 
 /** What the cluster and tag operations need from the task side (see createOperations' TaskView). */
 export interface TaskViewOf {
@@ -56,7 +71,7 @@ const STARTED_BY = /^[A-Za-z0-9_/-]{1,128}$/;
 
 /** RunTask, StopTask, DescribeTasks, ListTasks over the task engine. */
 export function taskOperations(deps: OperationDeps, options: TaskOperationsOptions): Partial<EcsOperations<OperationContext>> {
-  const { engine, clusters, taskDefinitions, tags, placer } = options;
+  const { engine, tags, placer } = options;
 
   // Tags of tasks dropped after retention go with them.
   engine.use({ onTasksPurged: (arns) => arns.forEach((arn) => tags.deleteAll(arn)) });
@@ -73,18 +88,25 @@ export function taskOperations(deps: OperationDeps, options: TaskOperationsOptio
     return t.length > 0 ? { ...task, tags: t } : task;
   };
 
-  /** A task id or ARN → the ARN, in the request's cluster. */
-  const taskArnOf = (cluster: Cluster, ref: string): string => {
-    // The ARN pattern is anchored at "arn:", so a plain task id skips the regex.
-    if (ref.startsWith("arn:") && parseEcsArn(ref) !== undefined) return ref;
-    return deps.arns.task(cluster.clusterName ?? "default", ref);
-  };
+  /**
+   * A task id or ARN → the ARN to look up, in the request's cluster and region. An ARN of another region
+   * or account is kept as given: no task of this cluster has it, so it is reported missing.
+   */
+  const taskArnOf = (cluster: Cluster, ref: string, ctx: OperationContext): string =>
+    deps.arns.inRegion(ctx.region).taskArnOf(cluster.clusterName ?? "default", ref).arn;
 
   /** Starts one task per planned launch (RunTask after placement, StartTask on named instances). */
-  const launch = (input: RunTaskRequest | StartTaskRequest, cluster: Cluster, td: TaskDefinition, group: string, plan: LaunchPlan): Task[] => {
+  const launch = (
+    input: RunTaskRequest | StartTaskRequest,
+    ctx: OperationContext,
+    cluster: Cluster,
+    td: TaskDefinition,
+    group: string,
+    plan: LaunchPlan,
+  ): Task[] => {
     let taskTags: Tag[] = [...(input.tags ?? [])];
     if (input.propagateTags === "TASK_DEFINITION" && td.taskDefinitionArn !== undefined) {
-      const tdTags = taskDefinitions.tagsOf(td.taskDefinitionArn);
+      const tdTags = options.taskDefinitions.inRegion(ctx.region).tagsOf(td.taskDefinitionArn);
       const own = new Set(taskTags.map((t) => t.key));
       taskTags = [...taskTags, ...tdTags.filter((t) => !own.has(t.key))];
     }
@@ -95,6 +117,7 @@ export function taskOperations(deps: OperationDeps, options: TaskOperationsOptio
     const spec: RunTaskSpec = {
       clusterArn: cluster.clusterArn!,
       clusterName: cluster.clusterName ?? "default",
+      region: ctx.region,
       taskDefinition: td,
       overrides: input.overrides,
       startedBy: input.startedBy,
@@ -128,7 +151,8 @@ export function taskOperations(deps: OperationDeps, options: TaskOperationsOptio
 
   const operations: Partial<EcsOperations<OperationContext>> = {
     async runTask(input: RunTaskRequest, ctx) {
-      const cluster = clusters.require(input.cluster);
+      const cluster = options.clusters.inRegion(ctx.region).require(input.cluster);
+      const taskDefinitions = options.taskDefinitions.inRegion(ctx.region);
       const count = input.count ?? 1;
       if (!Number.isInteger(count) || count < 1 || count > MAX_COUNT) {
         throw new InvalidParameterException(`count must be between 1 and ${MAX_COUNT}, inclusive.`);
@@ -157,6 +181,13 @@ export function taskOperations(deps: OperationDeps, options: TaskOperationsOptio
 
       const td = await resolveTaskDefinition(deps, taskDefinitions, input.taskDefinition);
       checkRunnable(td, input);
+
+      if (options.capacity !== undefined && !options.capacity.available()) {
+        // Every check on the request came first, as on AWS; placement is what fails.
+        if (runsOnFargate(td, input)) return { tasks: [], failures: [{ reason: FARGATE_CAPACITY_UNAVAILABLE }] };
+        throw new InvalidParameterException(NO_CONTAINER_INSTANCES);
+      }
+
       const group = input.group ?? `family:${td.family ?? ""}`;
       const plan: LaunchPlan =
         placer === undefined
@@ -173,7 +204,7 @@ export function taskOperations(deps: OperationDeps, options: TaskOperationsOptio
               placementConstraints: input.placementConstraints,
               placementStrategy: input.placementStrategy,
             });
-      const tasks = launch(input, cluster, td, group, plan);
+      const tasks = launch(input, ctx, cluster, td, group, plan);
       if (input.clientToken !== undefined) {
         engine.rememberClientToken({
           clusterArn,
@@ -188,13 +219,14 @@ export function taskOperations(deps: OperationDeps, options: TaskOperationsOptio
 
     async startTask(input: StartTaskRequest, ctx) {
       if (placer === undefined) throw new Error("unreachable: StartTask is only served with a placer");
-      const cluster = clusters.require(input.cluster);
+      const cluster = options.clusters.inRegion(ctx.region).require(input.cluster);
       if (input.containerInstances.length === 0 || input.containerInstances.length > MAX_COUNT) {
         throw new InvalidParameterException(`containerInstances must contain between 1 and ${MAX_COUNT} container instances.`);
       }
       checkStartParameters(input);
-      const td = await resolveTaskDefinition(deps, taskDefinitions, input.taskDefinition);
+      const td = await resolveTaskDefinition(deps, options.taskDefinitions.inRegion(ctx.region), input.taskDefinition);
       checkRunnable(td, { ...input, launchType: "EC2" });
+      if (options.capacity !== undefined && !options.capacity.available()) throw new InvalidParameterException(NO_CONTAINER_INSTANCES);
       const group = input.group ?? `family:${td.family ?? ""}`;
       const plan = placer.onInstances({
         region: ctx.region,
@@ -203,12 +235,12 @@ export function taskOperations(deps: OperationDeps, options: TaskOperationsOptio
         overrides: input.overrides,
         containerInstances: input.containerInstances,
       });
-      return { tasks: launch(input, cluster, td, group, plan), failures: plan.failures };
+      return { tasks: launch(input, ctx, cluster, td, group, plan), failures: plan.failures };
     },
 
-    async stopTask(input) {
-      const cluster = clusters.require(input.cluster);
-      const arn = taskArnOf(cluster, input.task);
+    async stopTask(input, ctx) {
+      const cluster = options.clusters.inRegion(ctx.region).require(input.cluster);
+      const arn = taskArnOf(cluster, input.task, ctx);
       const existing = engine.get(arn);
       if (existing === undefined || existing.clusterArn !== cluster.clusterArn) {
         throw new InvalidParameterException("The referenced task was not found.");
@@ -222,12 +254,12 @@ export function taskOperations(deps: OperationDeps, options: TaskOperationsOptio
       return { task };
     },
 
-    async describeTasks(input) {
+    async describeTasks(input, ctx) {
       if (input.tasks.length === 0) throw new InvalidParameterException("Tasks cannot be empty.");
       if (input.tasks.length > MAX_DESCRIBE) {
         throw new InvalidParameterException(`Too many tasks requested: at most ${MAX_DESCRIBE} tasks can be described at a time.`);
       }
-      const cluster = clusters.require(input.cluster);
+      const cluster = options.clusters.inRegion(ctx.region).require(input.cluster);
       const clusterArn = cluster.clusterArn!;
       const includeTags = input.include?.includes("TAGS") ?? false;
       if (!includeTags) {
@@ -240,7 +272,7 @@ export function taskOperations(deps: OperationDeps, options: TaskOperationsOptio
       const arns: string[] = [];
       const snapshots: Array<Task | undefined> = [];
       for (const ref of input.tasks) {
-        const arn = taskArnOf(cluster, ref);
+        const arn = taskArnOf(cluster, ref, ctx);
         if (seen.has(arn)) continue;
         seen.add(arn);
         arns.push(arn);
@@ -271,7 +303,7 @@ export function taskOperations(deps: OperationDeps, options: TaskOperationsOptio
     },
 
     async listTasks(input, ctx) {
-      const cluster = clusters.require(input.cluster);
+      const cluster = options.clusters.inRegion(ctx.region).require(input.cluster);
       const maxResults = input.maxResults ?? 100;
       if (!Number.isInteger(maxResults) || maxResults < 1 || maxResults > 100) {
         throw new InvalidParameterException("maxResults must be between 1 and 100.");
@@ -330,7 +362,10 @@ function checkStartParameters(input: RunTaskRequest | StartTaskRequest): void {
 }
 
 /** RunTask checks that depend on the task definition. */
-function checkRunnable(td: TaskDefinition, input: Pick<RunTaskRequest, "taskDefinition" | "networkConfiguration" | "launchType" | "overrides" | "enableExecuteCommand">): void {
+function checkRunnable(
+  td: TaskDefinition,
+  input: Pick<RunTaskRequest, "taskDefinition" | "networkConfiguration" | "launchType" | "overrides" | "enableExecuteCommand">,
+): void {
   if (td.status === "INACTIVE" || td.status === "DELETE_IN_PROGRESS") {
     throw new ClientException(`TaskDefinition is inactive: ${td.taskDefinitionArn ?? input.taskDefinition}`);
   }
@@ -357,6 +392,15 @@ function checkRunnable(td: TaskDefinition, input: Pick<RunTaskRequest, "taskDefi
   if (input.enableExecuteCommand === true && td.taskRoleArn === undefined && input.overrides?.taskRoleArn === undefined) {
     throw new InvalidParameterException("The task role must be specified to enable execute command.");
   }
+}
+
+/** Whether the task would run on Fargate: asked for, or the only compatibility of its definition. */
+function runsOnFargate(td: TaskDefinition, input: RunTaskRequest): boolean {
+  if (input.launchType !== undefined) return input.launchType === "FARGATE";
+  const provider = input.capacityProviderStrategy?.[0]?.capacityProvider;
+  if (provider !== undefined) return provider.startsWith("FARGATE");
+  const requires = td.requiresCompatibilities ?? [];
+  return requires.length > 0 && !requires.includes("EC2") && requires[0] === "FARGATE";
 }
 
 /** Idempotency compares the whole request except the token itself. */

@@ -47,6 +47,9 @@ export interface Config {
   containerInstances: ContainerInstancesSetting;
 }
 
+/** The region of unsigned calls and of rows written before resources were regional, unless configured. */
+export const DEFAULT_REGION = "us-east-1";
+
 export type LogLevel = "debug" | "info" | "warn" | "error";
 const LOG_LEVELS: readonly LogLevel[] = ["debug", "info", "warn", "error"];
 
@@ -66,7 +69,7 @@ export function loadConfig(env: Env = process.env): Config {
     host: str("HOST") ?? "127.0.0.1",
     dataDir: str("DATA_DIR") ?? "./data",
     accountId: str("AWS_ACCOUNT_ID") ?? "000000000000",
-    region: str("AWS_DEFAULT_REGION") ?? str("AWS_REGION") ?? "us-east-1",
+    region: str("AWS_DEFAULT_REGION") ?? str("AWS_REGION") ?? DEFAULT_REGION,
     logLevel: level as LogLevel,
     maxBodyBytes: integer(str("MAX_BODY_BYTES"), 1024 * 1024, "MAX_BODY_BYTES"),
     ecsEndpointUrl: str("ECS_ENDPOINT_URL"),

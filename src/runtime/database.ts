@@ -28,3 +28,49 @@ export function transaction<T>(db: DatabaseSync, fn: () => T): T {
     throw err;
   }
 }
+
+/** The column names of a table; empty when it does not exist. */
+export function columnsOf(db: DatabaseSync, table: string): string[] {
+  return db.prepare(`PRAGMA table_info(${JSON.stringify(table)})`).all().map((row) => String(row["name"]));
+}
+
+/**
+ * Gives a table written before resources were regional its `region` column (part of the new key, made by
+ * `create`): every row is copied with the region `regionOf` gives it. Does nothing when the table does
+ * not exist or already has the column. Returns whether it migrated.
+ */
+export function addRegionColumn(
+  db: DatabaseSync,
+  table: string,
+  create: () => void,
+  regionOf: (row: Record<string, unknown>) => string,
+): boolean {
+  const columns = columnsOf(db, table);
+  if (columns.length === 0 || columns.includes("region")) return false;
+  rebuildTable(db, table, create, (rows) => {
+    const insert = db.prepare(`INSERT INTO ${table} (region, ${columns.join(", ")}) VALUES (?, ${columns.map(() => "?").join(", ")})`);
+    for (const row of rows) insert.run(regionOf(row), ...columns.map((c) => row[c] as string | number | null));
+  });
+  return true;
+}
+
+/**
+ * Brings a table written by an older version to a new shape (e.g. a new key column): renames it, lets
+ * `create` make the new table, copies every row through `copy`, and drops the old one, in one
+ * transaction. Indexes are created by the caller afterwards (an index of the renamed table keeps its
+ * name until the old table is dropped).
+ */
+export function rebuildTable(
+  db: DatabaseSync,
+  table: string,
+  create: () => void,
+  copy: (rows: Array<Record<string, unknown>>) => void,
+): void {
+  transaction(db, () => {
+    const old = `${table}_before_migration`;
+    db.exec(`ALTER TABLE ${table} RENAME TO ${old}`);
+    create();
+    copy(db.prepare(`SELECT * FROM ${old}`).all() as Array<Record<string, unknown>>);
+    db.exec(`DROP TABLE ${old}`);
+  });
+}

@@ -217,9 +217,14 @@ function header(req: IncomingMessage, name: string): string | undefined {
 
 const CREDENTIAL = /Credential=([^/,\s]+)\/\d{8}\/([^/,\s]+)\//;
 
+/** Region names as AWS spells them (us-east-1, cn-north-1, us-gov-west-1, …; "local" too): they go into ARNs. */
+const REGION = /^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$/;
+
+/** The region the request is signed for (SigV4 credential scope); undefined when unsigned or unusable. */
 function callerRegion(req: IncomingMessage): string | undefined {
   const auth = header(req, "authorization");
-  return auth === undefined ? undefined : CREDENTIAL.exec(auth)?.[2];
+  const region = auth === undefined ? undefined : CREDENTIAL.exec(auth)?.[2];
+  return region !== undefined && REGION.test(region) ? region : undefined;
 }
 
 function callerAccessKeyId(req: IncomingMessage): string | undefined {

@@ -106,8 +106,8 @@ export function createProxy(options: ProxyOptions): Proxy & Upstream {
   return {
     url: options.url,
     forward,
-    async call(operation: string, input: unknown): Promise<unknown> {
-      const answer = await forward(`${SERVICE_TARGET_PREFIX}.${operation}`, Buffer.from(JSON.stringify(input ?? {})), options.defaultRegion);
+    async call(operation: string, input: unknown, region?: string): Promise<unknown> {
+      const answer = await forward(`${SERVICE_TARGET_PREFIX}.${operation}`, Buffer.from(JSON.stringify(input ?? {})), region ?? options.defaultRegion);
       let json: unknown;
       try {
         json = answer.body.length === 0 ? {} : JSON.parse(answer.body.toString("utf8"));

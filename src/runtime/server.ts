@@ -11,9 +11,10 @@ import { openDatabase } from "./database.ts";
 import { createLogger, type Logger } from "./logger.ts";
 import { createProtocolHandler } from "./protocol.ts";
 import { createProxy } from "./proxy.ts";
-import { taskOperations, taskView } from "../operations/tasks.ts";
+import { taskOperations, taskView, type TaskCapacity } from "../operations/tasks.ts";
 import { createAgent } from "./agent/agent.ts";
 import { connectAgentToEngine, type AgentBridge } from "./agent/engine-bridge.ts";
+import type { AgentEndpointRequest } from "./agent/agent-endpoint.ts";
 import { taskProtectionOperations } from "../operations/task-protection.ts";
 import { DockerHost } from "./backend/docker/docker-host.ts";
 import { TaskEngine } from "./engine/task-engine.ts";
@@ -32,11 +33,15 @@ export interface ServerOptions {
   clock?: Clock;
   /**
    * false: control plane only, no Docker engine is contacted (RunTask and friends then go to the
-   * upstream or answer that they are not emulated). Default true.
+   * upstream or answer that they are not emulated). Default true: the task operations are local, and
+   * while the Docker engine does not answer (at start or later) RunTask answers as ECS does for a
+   * cluster without container instances.
    */
   docker?: boolean;
   /** Validate every response against the model before sending it (for tests). */
   validateResponses?: boolean;
+  /** How the agent endpoint is served (tests: another address than 169.254.170.2, see endpoint-network.ts). */
+  agentEndpoint?: Pick<AgentEndpointRequest, "address">;
   /**
    * How container instances ask their engines about themselves; defaults to Docker when `docker` is not
    * false. Tests pass a fake to exercise the instance operations on a control-plane-only server.
@@ -53,19 +58,7 @@ export interface LocalEcsApi {
   close(): Promise<void>;
 }
 
-async function dockerVersion(host: DockerHost, config: Config): Promise<Record<string, unknown>> {
-  try {
-    const v = await host.version(10_000);
-    return { ...v, host: config.dockerHost ?? "unix:///var/run/docker.sock" };
-  } catch (err) {
-    const where = config.dockerHost ?? "/var/run/docker.sock";
-    throw new StartupError(
-      `cannot reach the Docker engine at ${where} (${(err as Error).message}). Start dockerd, or mount the socket into the container (-v /var/run/docker.sock:/var/run/docker.sock), or set DOCKER_HOST.`,
-    );
-  }
-}
-
-/** A start-up problem the user can fix (e.g. no Docker engine); printed as one line, not a stack. */
+/** A start-up problem the user can fix (e.g. a port in use); printed as one line, not a stack. */
 export class StartupError extends Error {}
 
 /** Builds the whole emulator; tests start it in-process on port 0. */
@@ -93,7 +86,7 @@ export async function createServer(options: ServerOptions = {}): Promise<LocalEc
   let tasks: TaskView | undefined;
   // Container instances: their placement reads the engine's tasks (once there is an engine).
   let engineRef: TaskEngine | undefined;
-  let capacity: ClusterCapacity | undefined;
+  let clusterCapacity: ClusterCapacity | undefined;
   let daemonScheduler: DaemonScheduler | undefined;
   const probeFor = options.instanceProbes ?? (options.docker === false ? undefined : (endpoint) => new DockerEngineProbe(endpoint));
   if (probeFor !== undefined) {
@@ -104,10 +97,10 @@ export async function createServer(options: ServerOptions = {}): Promise<LocalEc
       if (err instanceof InstanceConfigError) throw new StartupError(err.message);
       throw err;
     }
-    capacity = await openClusterCapacity(deps, stores, { specs, probeFor, tasks: { list: (filter) => engineRef?.list(filter) ?? [] } });
-    const opened = capacity;
+    const opened = await openClusterCapacity(deps, stores, { specs, probeFor, tasks: { list: (filter) => engineRef?.list(filter) ?? [] } });
+    clusterCapacity = opened;
     cleanups.push(() => opened.close());
-    extraOperations.push(capacity.operations);
+    extraOperations.push(opened.operations);
   }
   if (options.docker !== false) {
     const store = new TaskStore(db);
@@ -118,8 +111,6 @@ export async function createServer(options: ServerOptions = {}): Promise<LocalEc
       // The pool's networks belong to this data dir: a restart takes them back.
       networkPool: { owner: store.instanceId() },
     });
-    const engineVersion = await dockerVersion(docker, config);
-    logger.info("docker.connected", engineVersion);
     const engine = new TaskEngine({ backend: docker.backend, store, config, arns, clock, logger: logger.child({ component: "engine" }) });
     engineRef = engine;
     engine.use(composeWriterHooks({ composeDest: config.composeDest, externalNetworks: config.externalNetworks, logger }));
@@ -133,35 +124,77 @@ export async function createServer(options: ServerOptions = {}): Promise<LocalEc
       startEndpoint: (opts) => docker.startAgentEndpoint(opts),
       resolveEndpoint: (id) => bridge?.resolveEndpoint(id),
     });
-    const endpoint = await agent.start();
-    logger.info("agent.endpoint", { mode: endpoint.mode, baseUrl: endpoint.baseUrl, network: endpoint.network.name, credentials: agent.describe() });
-    bridge = connectAgentToEngine({ agent, endpoint, engine, config, logger, db, tags: stores.tags });
-    await bridge.ready;
-    await engine.start();
+
+    // Without a Docker engine the control plane still serves (task definitions, clusters, tags,
+    // settings); everything that needs Docker starts once it answers, and RunTask is refused until then.
+    const availability = docker.availability();
+    let started = false;
+    let starting: Promise<void> | undefined;
+    let closing = false;
+    const startDockerSide = async (): Promise<void> => {
+      const endpoint = await agent.start(options.agentEndpoint);
+      logger.info("agent.endpoint", { mode: endpoint.mode, baseUrl: endpoint.baseUrl, network: endpoint.network.name, credentials: agent.describe() });
+      bridge = connectAgentToEngine({ agent, endpoint, engine, config, logger, db, tags: stores.tags });
+      await bridge.ready;
+      await engine.start();
+      if (clusterCapacity !== undefined && daemonScheduler === undefined) {
+        // Daemons: one task on each matching container instance, kept so as instances and tasks change.
+        daemonScheduler = new DaemonScheduler({
+          daemons: stores.daemons,
+          definitions: stores.daemonTaskDefinitions,
+          registry: clusterCapacity.registry,
+          tasks: engine,
+          tags: stores.tags,
+          arns,
+          clock,
+          logger: logger.child({ component: "daemons" }),
+        });
+        daemonScheduler.start();
+      }
+      started = true;
+    };
+    const where = config.dockerHost ?? "/var/run/docker.sock";
+    availability.onChange((up, error) => {
+      if (!up) {
+        logger.warn("docker.unreachable", {
+          host: where,
+          error: error?.message,
+          message: `cannot reach the Docker engine at ${where}: serving the control plane only (RunTask answers that no container instance is available) until it answers. Start dockerd, or mount the socket into the container (-v /var/run/docker.sock:/var/run/docker.sock), or set DOCKER_HOST.`,
+        });
+        return;
+      }
+      void docker.version(5_000).then(
+        (v) => logger.info("docker.connected", { ...v, host: where }),
+        () => logger.info("docker.connected", { host: where }),
+      );
+      if (started || starting !== undefined || closing) return;
+      starting = startDockerSide()
+        .catch((err: unknown) => logger.error("docker.start_failed", { error: err, message: "will try again when the Docker engine reconnects" }))
+        .finally(() => (starting = undefined));
+    });
+    await availability.settled;
+    // With Docker there at start, the server answers only once tasks are re-adopted, as before.
+    if (starting !== undefined) await starting;
     cleanups.push(async () => {
+      closing = true;
+      availability.close();
+      await starting;
+      daemonScheduler?.close();
       await engine.close();
       bridge?.dispose();
       await agent.stop();
     });
     tasks = taskView(engine);
-    if (capacity !== undefined) {
-      // Daemons: one task on each matching container instance, kept so as instances and tasks change.
-      const scheduler = new DaemonScheduler({
-        daemons: stores.daemons,
-        definitions: stores.daemonTaskDefinitions,
-        registry: capacity.registry,
-        tasks: engine,
-        tags: stores.tags,
-        arns,
-        clock,
-        logger: logger.child({ component: "daemons" }),
-      });
-      scheduler.start();
-      daemonScheduler = scheduler;
-      cleanups.push(() => scheduler.close());
-    }
+    const capacity: TaskCapacity = { available: () => started && availability.up };
     extraOperations.push(
-      taskOperations(deps, { engine, clusters: stores.clusters, taskDefinitions: stores.taskDefinitions, tags: stores.tags, placer: capacity?.placer }),
+      taskOperations(deps, {
+        engine,
+        clusters: stores.clusters,
+        taskDefinitions: stores.taskDefinitions,
+        tags: stores.tags,
+        capacity,
+        placer: clusterCapacity?.placer,
+      }),
       taskProtectionOperations(deps, { engine, protection: agent.protection, clusters: stores.clusters }),
     );
   }
@@ -169,7 +202,7 @@ export async function createServer(options: ServerOptions = {}): Promise<LocalEc
   const operations = createOperations(deps, stores, {
     operations: extraOperations,
     ...(tasks === undefined ? {} : { tasks }),
-    ...(capacity === undefined ? {} : { clusters: capacity.clusterOptions }),
+    ...(clusterCapacity === undefined ? {} : { clusters: clusterCapacity.clusterOptions }),
     daemons: { tasks: { list: (filter) => engineRef?.list(filter) ?? [] }, changed: () => daemonScheduler?.poke() },
   });
   const handler = createProtocolHandler({

@@ -7,7 +7,8 @@ export interface Upstream {
   /**
    * Calls one operation with a wire-JSON input and returns the parsed wire-JSON output.
    * Throws the upstream's own error as an `EcsError` (same `__type` and message), or a
-   * `ServerException`-class error when the upstream is unreachable or too slow.
+   * `ServerException`-class error when the upstream is unreachable or too slow. `region`: the caller's
+   * (what the request is signed for, unless ECS_ENDPOINT_AWS_REGION is set); default the configured one.
    */
-  call(operation: string, input: unknown): Promise<unknown>;
+  call(operation: string, input: unknown, region?: string): Promise<unknown>;
 }

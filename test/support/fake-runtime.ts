@@ -47,7 +47,7 @@ export class FakeRuntime implements ContainerRuntime {
   createFailures = new Map<string, string>();
   startFailures = new Map<string, string>();
   containers = new Map<string, FakeContainer>();
-  networks = new Map<string, { id: string; labels: Record<string, string> }>();
+  networks = new Map<string, { id: string; labels: Record<string, string>; subnets?: string[] }>();
   volumes = new Map<string, VolumeSpec>();
   calls: FakeCall[] = [];
   /** Runs after a container started (still synchronously inside startContainer). */
@@ -193,7 +193,7 @@ export class FakeRuntime implements ContainerRuntime {
     const name = this.#networkName(idOrName);
     const n = name === undefined ? undefined : this.networks.get(name);
     if (name === undefined || n === undefined) return undefined;
-    return { id: n.id, name, labels: n.labels, containers: this.#attached(name).map((c) => c.id) };
+    return { id: n.id, name, labels: n.labels, containers: this.#attached(name).map((c) => c.id), ...(n.subnets === undefined ? {} : { subnets: n.subnets }) };
   }
 
   async connectNetwork(network: string, containerId: string): Promise<void> {

@@ -58,6 +58,11 @@ export interface AgentEndpointRequest {
   /** Port for the 169.254.170.2 modes (default 80). */
   port?: number;
   /**
+   * The address the host modes serve (default 169.254.170.2). Tests use another free address of the
+   * endpoint network, so they never disturb a server on this host that serves 169.254.170.2.
+   */
+  address?: string;
+  /**
    * Remove 169.254.170.2 from the bridge on teardown if we added it and nothing else listens on it
    * (default true). Left behind, the address would shadow a later containerised local-ecs-api.
    */

@@ -39,7 +39,7 @@ export interface Agent {
   /** Set once `start` has resolved. */
   readonly endpoint: AgentEndpoint | undefined;
   /** Creates/reuses ecs-local-network and starts serving at 169.254.170.2 (see endpoint-network.ts). */
-  start(options?: Pick<AgentEndpointRequest, "mode" | "port" | "networkName" | "removeAddressOnTeardown">): Promise<AgentEndpoint>;
+  start(options?: Pick<AgentEndpointRequest, "mode" | "port" | "networkName" | "removeAddressOnTeardown" | "address">): Promise<AgentEndpoint>;
   /** For the start-up log: endpoints and which base credentials are in use. */
   describe(): string;
   stop(): Promise<void>;

@@ -2,6 +2,8 @@
 // `awslogs-stream-prefix` into an explicit `awslogs-stream` of `<prefix>/<container-name>/<task-id>`;
 // without a prefix the stream is the Docker container id (what Docker's awslogs driver uses).
 
+import { taskIdOf } from "../arns.ts";
+
 export interface AwsLogsTarget {
   group: string;
   stream: string;
@@ -9,9 +11,6 @@ export interface AwsLogsTarget {
   createGroup: boolean;
 }
 
-export function taskIdOf(taskArn: string): string {
-  return taskArn.slice(taskArn.lastIndexOf("/") + 1);
-}
 
 export function awslogsStreamName(options: Readonly<Record<string, string>>, containerName: string, taskArn: string, dockerId: string): string {
   const explicit = options["awslogs-stream"];

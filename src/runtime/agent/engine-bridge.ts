@@ -12,7 +12,7 @@
 import { randomUUID } from "node:crypto";
 import type { DatabaseSync } from "node:sqlite";
 import type { KeyValuePair, LogConfiguration, Tag, Task, TaskDefinition } from "../../../generated/shapes.ts";
-import { parseEcsArn } from "../arns.ts";
+import { regionOf } from "../arns.ts";
 import { systemClock, type TimeSource } from "../clock.ts";
 import type { Config } from "../config.ts";
 import type { Logger } from "../logger.ts";
@@ -162,7 +162,7 @@ class EngineBridge implements AgentBridge {
     const taskArn = ctx.task.taskArn ?? "";
     const name = ctx.containerName;
     const roles = this.#roles(ctx.task, ctx.taskDefinition);
-    const region = parseEcsArn(taskArn)?.region || this.#config.region;
+    const region = regionOf(taskArn) ?? this.#config.region;
     const existingEnv: Record<string, string> = {};
     const addPairs = (pairs: readonly KeyValuePair[] | undefined): void => {
       for (const p of pairs ?? []) if (p.name !== undefined && p.name !== "") existingEnv[p.name] = p.value ?? "";
@@ -263,7 +263,7 @@ class EngineBridge implements AgentBridge {
         try {
           const resolved = await this.#agent.secrets.resolveContainer(
             { name: r.containerName, logConfiguration: { secretOptions: lc.secretOptions } },
-            { taskArn: r.taskArn, executionRoleArn: executionRoleOf(state), region: parseEcsArn(r.taskArn)?.region || this.#config.region },
+            { taskArn: r.taskArn, executionRoleArn: executionRoleOf(state), region: regionOf(r.taskArn) ?? this.#config.region },
           );
           secretOptions = resolved.logOptions;
         } catch (err) {

@@ -11,6 +11,7 @@
 import { AssumeRoleCommand } from "@aws-sdk/client-sts";
 import type { AwsCredentialIdentity } from "@smithy/types";
 import { createHash, randomBytes } from "node:crypto";
+import { taskIdOf } from "../arns.ts";
 import { systemClock, type TimeSource } from "../clock.ts";
 import type { Logger } from "../logger.ts";
 import type { AgentAwsClients } from "./aws-clients.ts";
@@ -214,7 +215,7 @@ export class RoleCredentialsProvider {
 
 /** `[\w+=,.@-]{2,64}` as STS requires; the task id is what real ECS uses. */
 export function roleSessionName(taskArn: string): string {
-  const taskId = taskArn.slice(taskArn.lastIndexOf("/") + 1);
+  const taskId = taskIdOf(taskArn);
   const clean = taskId.replace(/[^\w+=,.@-]/g, "-").slice(0, 64);
   return clean.length >= 2 ? clean : `ecs-task-${clean}`.slice(0, 64);
 }

@@ -16,6 +16,7 @@
 import { GetSecretValueCommand } from "@aws-sdk/client-secrets-manager";
 import { GetParametersCommand } from "@aws-sdk/client-ssm";
 import type { AwsCredentialIdentity } from "@smithy/types";
+import { parseArn } from "../arns.ts";
 import type { Logger } from "../logger.ts";
 import type { AgentAwsClients } from "./aws-clients.ts";
 import type { RoleCredentialsProvider } from "./role-credentials.ts";
@@ -69,10 +70,10 @@ const ASM_INVALID_ARN = "an invalid ARN format for the AWS Secrets Manager secre
 
 export function parseSecretReference(valueFrom: string, defaultRegion: string): SecretReference {
   if (!valueFrom.startsWith("arn:")) return { kind: "ssm", valueFrom, region: defaultRegion, name: valueFrom };
-  const parts = valueFrom.split(":");
-  const service = parts[2] ?? "";
-  const region = parts[3] !== undefined && parts[3] !== "" ? parts[3] : defaultRegion;
-  const resource = parts.slice(5).join(":");
+  const arn = parseArn(valueFrom);
+  const service = arn?.service ?? valueFrom.split(":")[2] ?? "";
+  const region = arn === undefined || arn.region === "" ? defaultRegion : arn.region;
+  const resource = arn?.resource ?? "";
   if (service === "ssm") {
     if (!resource.startsWith("parameter/")) {
       throw new SecretResolutionError(`unable to retrieve secrets from ssm: invalid parameter ARN: ${valueFrom}`, [valueFrom]);
@@ -92,7 +93,7 @@ export function parseSecretReference(valueFrom: string, defaultRegion: string): 
         kind: "secretsmanager",
         valueFrom,
         region,
-        secretId: [...parts.slice(0, 5), resParts[0], resParts[1]].join(":"),
+        secretId: `arn:${arn!.partition}:${arn!.service}:${arn!.region}:${arn!.accountId}:${resParts[0]}:${resParts[1]}`,
         jsonKey: opt(resParts[2]),
         versionStage: opt(resParts[3]),
         versionId: opt(resParts[4]),

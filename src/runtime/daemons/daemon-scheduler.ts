@@ -3,7 +3,7 @@
 // operations (never by polling); a back-off wake-up is the only timer.
 import type { Tag, Task } from "../../../generated/shapes.ts";
 import type { Arns } from "../arns.ts";
-import { parseEcsArn } from "../arns.ts";
+import { lastSegmentOf, parseEcsArn } from "../arns.ts";
 import type { Clock, Timer } from "../clock.ts";
 import type { RunTaskSpec } from "../engine/engine-types.ts";
 import { attributeMap } from "../instances/container-instance-view.ts";
@@ -107,7 +107,7 @@ export class DaemonScheduler {
           clusterArn: d.clusterArn,
           status: d.status,
           revisionArn: d.revisionArn,
-          capacityProviders: (daemons.revision(d.revisionArn)?.capacityProviderArns ?? []).map((a) => a.slice(a.lastIndexOf("/") + 1)),
+          capacityProviders: (daemons.revision(d.revisionArn)?.capacityProviderArns ?? []).map(lastSegmentOf),
         })),
         instances,
         tasks: daemonTasks,
@@ -162,7 +162,7 @@ export class DaemonScheduler {
       logger.warn("daemon.definition-missing", { daemonArn: daemon.arn, daemonTaskDefinitionArn: revision.daemonTaskDefinitionArn });
       return;
     }
-    const revisionId = revision.arn.slice(revision.arn.lastIndexOf("/") + 1);
+    const revisionId = lastSegmentOf(revision.arn);
     const task = tasks.runTask({
       clusterArn: daemon.clusterArn,
       clusterName: daemon.clusterName,

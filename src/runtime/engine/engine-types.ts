@@ -17,6 +17,8 @@ import type { HealthStatus } from "./task-status.ts";
 export interface RunTaskSpec {
   clusterArn: string;
   clusterName: string;
+  /** The caller's region: the task's ARNs and availability zone are in it. Default: the clusterArn's. */
+  region?: string | undefined;
   taskDefinition: TaskDefinition;
   overrides?: TaskOverride | undefined;
   startedBy?: string | undefined;

@@ -10,7 +10,7 @@ import type {
   Task,
   TaskOverride,
 } from "../../../generated/shapes.ts";
-import type { Arns } from "../arns.ts";
+import { clusterNameOf, type Arns } from "../arns.ts";
 import type { BackendTaskData, TaskPlan } from "../backend/task-backend.ts";
 import type { RunTaskSpec, TaskRuntimeState } from "./engine-types.ts";
 
@@ -154,7 +154,7 @@ export function taskPlanOf(
 ): TaskPlan {
   const plan: TaskPlan = {
     taskArn: task.taskArn ?? "",
-    clusterName: nameAfterSlash(task.clusterArn ?? ""),
+    clusterName: clusterNameOf(task.clusterArn),
     taskDefinition: state.taskDefinition,
     overrides: state.overrides,
     networkMode: state.networkMode,
@@ -232,8 +232,4 @@ export function echoOverrides(overrides: TaskOverride | undefined, defs: readonl
 function defaultLaunchType(requires: readonly string[] | undefined): Task["launchType"] {
   if (requires !== undefined && requires.length > 0 && !requires.includes("EC2")) return requires[0] as Task["launchType"];
   return "EC2";
-}
-
-function nameAfterSlash(arn: string): string {
-  return arn.slice(arn.lastIndexOf("/") + 1);
 }

@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import type { Task } from "../../../generated/shapes.ts";
 import type { Arns } from "../arns.ts";
-import { newTaskId } from "../arns.ts";
+import { newTaskId, regionOf } from "../arns.ts";
 import type { BackendEvent, BackendTask, LogChunk, LogOptions, ObservedContainer, TaskBackend, TaskRuntimeFacts } from "../backend/task-backend.ts";
 import { ContainerMissingError, VolumeError } from "../backend/task-backend.ts";
 import type { Clock, Timer } from "../clock.ts";
@@ -245,9 +245,11 @@ export class TaskEngine {
   runTask(spec: RunTaskSpec): Task {
     const defs = spec.taskDefinition.containerDefinitions ?? [];
     const awsvpc = (spec.taskDefinition.networkMode ?? "bridge") === "awsvpc";
+    // ECS resources are regional: the task lives in its cluster's region.
+    const arns = this.#arns.inRegion(spec.region ?? regionOf(spec.clusterArn) ?? this.#arns.region);
     const doc = newTaskDocument(spec, {
-      arns: this.#arns,
-      region: this.#config.region,
+      arns,
+      region: arns.region,
       now: this.#clock.now(),
       ids: {
         taskId: newTaskId(),

@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import type { DatabaseSync, StatementSync } from "node:sqlite";
 import type { Task } from "../../../generated/shapes.ts";
 import { deserializeTask, serializeTask } from "../../../generated/serde.ts";
+import { familyOf } from "../arns.ts";
 import { transaction } from "../database.ts";
 
 /**
@@ -385,12 +386,8 @@ export class TaskStore {
   }
 }
 
-/** "arn:…:task-definition/<family>:<rev>" → family. */
-export function familyOf(taskDefinitionArn: string | undefined): string {
-  if (taskDefinitionArn === undefined) return "";
-  const m = /task-definition\/(.+):\d+$/.exec(taskDefinitionArn);
-  return m?.[1] ?? taskDefinitionArn;
-}
+/** "arn:…:task-definition/<family>:<rev>" → family (the ARN parser's; kept here for the store's callers). */
+export { familyOf };
 
 /** Filters beyond the (cluster, desiredStatus) index. */
 function hasEntryFilter(filter: TaskListFilter): boolean {

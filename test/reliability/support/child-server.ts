@@ -36,11 +36,16 @@ export function removeDataDir(dir: string): void {
 }
 
 
-export async function startChildServer(options: { dataDir: string; port?: number; env?: Record<string, string> }): Promise<ChildServer> {
+/**
+ * `script`: another entry point than `src/cli.ts serve`, relative to the repository (e.g. one that passes
+ * test-only server options, see serve-with-options.ts).
+ */
+export async function startChildServer(options: { dataDir: string; port?: number; env?: Record<string, string>; script?: string }): Promise<ChildServer> {
   const port = options.port ?? (await freePort());
   const logFile = join(options.dataDir, "server.log");
   const fd = openSync(logFile, "a");
-  const child: ChildProcess = spawn(process.execPath, [join(REPO_ROOT, "src/cli.ts"), "serve"], {
+  const args = options.script === undefined ? [join(REPO_ROOT, "src/cli.ts"), "serve"] : [join(REPO_ROOT, options.script)];
+  const child: ChildProcess = spawn(process.execPath, args, {
     cwd: REPO_ROOT,
     env: { ...process.env, HOST: "127.0.0.1", PORT: String(port), DATA_DIR: options.dataDir, LOG_LEVEL: "info", ...options.env },
     stdio: ["ignore", "ignore", fd],

@@ -12,6 +12,8 @@ export interface SocketProxy {
   readonly open: number;
   /** Connections accepted so far. */
   readonly accepted: number;
+  /** Connections closed at once because `refuse` was on. */
+  readonly refused: number;
   /** Destroys every open connection; while `refuse` is on, new ones are closed at once. */
   cutAll(): void;
   refuse(on: boolean): void;
@@ -23,8 +25,10 @@ export async function startSocketProxy(path: string, target = "/var/run/docker.s
   const pairs = new Set<{ a: Socket; b: Socket }>();
   let refusing = false;
   let accepted = 0;
+  let refused = 0;
   const server: Server = createServer((client) => {
     if (refusing) {
+      refused++;
       client.destroy();
       return;
     }
@@ -57,6 +61,9 @@ export async function startSocketProxy(path: string, target = "/var/run/docker.s
     },
     get accepted() {
       return accepted;
+    },
+    get refused() {
+      return refused;
     },
     cutAll,
     refuse(on) {

@@ -108,6 +108,8 @@ export interface NetworkSnapshot {
   labels: Record<string, string>;
   /** Ids of the containers with an endpoint on the network. */
   containers: string[];
+  /** IPv4 subnets of the network (CIDR), when known. */
+  subnets?: string[];
 }
 
 export interface VolumeSpec {
@@ -150,4 +152,30 @@ export class RuntimeError extends Error {
     this.name = "RuntimeError";
     this.statusCode = statusCode;
   }
+}
+
+/** createNetwork found no free subnet in the task subnet pool (TASK_SUBNET_POOL): every one is taken. */
+export class SubnetPoolExhaustedError extends RuntimeError {
+  /** The pool's range, e.g. 10.213.0.0/16: only networks in it free a subnet for the next try. */
+  readonly cidr: string;
+  constructor(message: string, cidr: string) {
+    super(message);
+    this.name = "SubnetPoolExhaustedError";
+    this.cidr = cidr;
+  }
+}
+
+/** Whether an IPv4 subnet lies within a range (both in CIDR notation); false for anything else. */
+export function subnetWithin(subnet: string, range: string): boolean {
+  const parse = (cidr: string): { base: number; bits: number } | undefined => {
+    const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(cidr);
+    if (m === null) return undefined;
+    const base = ((Number(m[1]) << 24) | (Number(m[2]) << 16) | (Number(m[3]) << 8) | Number(m[4])) >>> 0;
+    return { base, bits: Number(m[5]) };
+  };
+  const s = parse(subnet);
+  const r = parse(range);
+  if (s === undefined || r === undefined || s.bits < r.bits) return false;
+  const mask = r.bits === 0 ? 0 : (~0 << (32 - r.bits)) >>> 0;
+  return ((s.base & mask) >>> 0) === ((r.base & mask) >>> 0);
 }

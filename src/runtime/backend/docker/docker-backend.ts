@@ -3,6 +3,7 @@
 // the network namespace, volumes become bind mounts or Docker volumes (docker-mapping.ts decides how
 // each container looks). The engine above decides when; this file only does each step on Docker.
 import type { NetworkBinding } from "../../../../generated/shapes.ts";
+import { taskIdOf } from "../../arns.ts";
 import type { Logger } from "../../logger.ts";
 import {
   ContainerCreateError,
@@ -484,10 +485,6 @@ async function* ttyChunks(chunks: AsyncIterable<Buffer>): AsyncIterable<LogChunk
  */
 function isMissing(err: unknown): boolean {
   return err instanceof RuntimeError && err.statusCode === 404 && /no such container/i.test(err.message);
-}
-
-function taskIdOf(taskArn: string): string {
-  return taskArn.slice(taskArn.lastIndexOf("/") + 1);
 }
 
 function unique(values: readonly string[]): string[] {

@@ -6,6 +6,7 @@ import { DockerBackend, type DockerBackendOptions } from "./docker-backend.ts";
 import { DockerRuntime, type DockerRuntimeOptions } from "./docker-runtime.ts";
 import type { AgentEndpoint, AgentEndpointRequest } from "../../agent/agent-endpoint.ts";
 import { startAgentEndpoint } from "./endpoint-network.ts";
+import { RuntimeAvailability } from "./runtime-availability.ts";
 
 export interface DockerHostOptions extends Omit<DockerBackendOptions, "runtime" | "logger"> {
   connection: DockerRuntimeOptions;
@@ -30,6 +31,11 @@ export class DockerHost {
     });
     const v = await Promise.race([this.#runtime.docker.version(), timeout]).finally(() => clearTimeout(timer));
     return { version: v.Version, apiVersion: v.ApiVersion };
+  }
+
+  /** Follows whether the engine answers (from an events subscription of its own, never by probing per request). */
+  availability(): RuntimeAvailability {
+    return new RuntimeAvailability(this.#runtime);
   }
 
   /** Makes 169.254.170.2 reachable from task containers (see endpoint-network.ts) and serves the agent there. */

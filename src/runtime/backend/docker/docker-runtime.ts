@@ -12,7 +12,7 @@ import type {
   RuntimeEvent,
   VolumeSpec,
 } from "./container-runtime.ts";
-import { RuntimeError } from "./container-runtime.ts";
+import { RuntimeError, SubnetPoolExhaustedError } from "./container-runtime.ts";
 
 export interface DockerRuntimeOptions {
   /** DOCKER_HOST: unix:///path or tcp://host:port; default /var/run/docker.sock. */
@@ -208,7 +208,11 @@ export class DockerRuntime implements ContainerRuntime {
         throw wrap(err);
       }
     }
-    throw new RuntimeError(`no free /24 subnet left for task networks in ${this.#subnets.cidr}`);
+    throw new SubnetPoolExhaustedError(
+      `no free /24 subnet left in TASK_SUBNET_POOL (${this.#subnets.cidr}): all ${this.#subnets.size} are taken by other Docker networks; ` +
+        "remove unused ones (docker network prune) or set TASK_SUBNET_POOL to another range",
+      this.#subnets.cidr,
+    );
   }
 
   async disconnectNetwork(network: string, containerId: string): Promise<void> {
@@ -253,7 +257,8 @@ export class DockerRuntime implements ContainerRuntime {
     try {
       const network = this.docker.getNetwork(idOrName) as unknown as { inspect(opts: object): Promise<Docker.NetworkInspectInfo> };
       const info = await network.inspect({ abortSignal: this.#signal() });
-      return { id: info.Id, name: info.Name, labels: info.Labels ?? {}, containers: Object.keys(info.Containers ?? {}) };
+      const subnets = (info.IPAM?.Config ?? []).flatMap((c) => (c.Subnet === undefined ? [] : [c.Subnet]));
+      return { id: info.Id, name: info.Name, labels: info.Labels ?? {}, containers: Object.keys(info.Containers ?? {}), subnets };
     } catch (err) {
       if (statusOf(err) === 404) return undefined;
       throw wrap(err);
@@ -523,23 +528,31 @@ async function* once(buffer: Buffer): AsyncIterable<Buffer> {
   yield buffer;
 }
 
-/** Hands out the /24 subnets of a /16 in rotation. */
+/** Hands out the /24 subnets of a /16 … /24 range (default a /16: 256 of them) in rotation. */
 class SubnetPool {
   readonly cidr: string;
-  readonly size = 256;
-  #prefix: string;
+  readonly size: number;
+  /** The range's first address as a 32-bit number. */
+  #base: number;
   #cursor = 0;
 
   constructor(cidr: string) {
-    const m = /^(\d{1,3})\.(\d{1,3})\.0\.0\/16$/.exec(cidr);
-    if (m === null) throw new Error(`task subnet pool must be an a.b.0.0/16 range; got "${cidr}"`);
+    const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.0\/(\d{2})$/.exec(cidr);
+    const octets = m === null ? [] : [m[1], m[2], m[3]].map(Number);
+    const bits = Number(m?.[4]);
+    const base = ((octets[0]! << 24) | (octets[1]! << 16) | (octets[2]! << 8)) >>> 0;
+    const size = 2 ** (24 - bits);
+    if (m === null || octets.some((o) => o > 255) || bits < 16 || bits > 24 || (base >>> 8) % size !== 0) {
+      throw new Error(`task subnet pool must be an IPv4 range from /16 to /24 on a subnet boundary, such as 10.213.0.0/16; got "${cidr}"`);
+    }
     this.cidr = cidr;
-    this.#prefix = `${m[1]}.${m[2]}`;
+    this.size = size;
+    this.#base = base;
   }
 
   next(): string {
-    const subnet = `${this.#prefix}.${this.#cursor}.0/24`;
+    const n = this.#base + this.#cursor * 256;
     this.#cursor = (this.#cursor + 1) % this.size;
-    return subnet;
+    return `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.0/24`;
   }
 }

@@ -17,14 +17,15 @@
 // Dynamic addresses on the network come from 169.254.170.128/25, so Docker never hands 169.254.170.2 to a
 // task container.
 import { execFile } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
-import { hostname, networkInterfaces } from "node:os";
+import { networkInterfaces } from "node:os";
 import { promisify } from "node:util";
 import { randomBytes } from "node:crypto";
 import type Docker from "dockerode";
 import type { AddressInfo } from "node:net";
 import type { Logger } from "../../logger.ts";
 import { containerEnv, type AgentEndpoint, type AgentEndpointRequest, type EndpointMode, type EndpointNetwork } from "../../agent/agent-endpoint.ts";
+import { ownContainerCandidates } from "./own-container.ts";
+import { probeAddress, recreateNetwork } from "./stale-endpoint-address.ts";
 
 export const ENDPOINT_NETWORK_NAME = "ecs-local-network";
 export const ENDPOINT_SUBNET = "169.254.170.0/24";
@@ -69,15 +70,7 @@ export async function ensureEndpointNetwork(docker: Docker, name: string = ENDPO
 
 /** Our own container id when this daemon runs us in a container, else undefined. */
 export async function findOwnContainer(docker: Docker): Promise<string | undefined> {
-  if (!existsSync("/.dockerenv") && !existsSync("/run/.containerenv")) return undefined;
-  const candidates = new Set<string>([hostname()]);
-  try {
-    const m = /\/(?:docker\/)?containers\/([0-9a-f]{64})\//.exec(readFileSync("/proc/self/mountinfo", "utf8"));
-    if (m?.[1] !== undefined) candidates.add(m[1]);
-  } catch {
-    // not Linux, or no procfs
-  }
-  for (const c of candidates) {
+  for (const c of ownContainerCandidates()) {
     try {
       const info = await docker.getContainer(c).inspect();
       return info.Id;
@@ -90,7 +83,7 @@ export async function findOwnContainer(docker: Docker): Promise<string | undefin
 
 export async function startAgentEndpoint(options: StartAgentEndpointOptions): Promise<AgentEndpoint> {
   const { docker, server, logger } = options;
-  const network = await ensureEndpointNetwork(docker, options.networkName);
+  let network = await ensureEndpointNetwork(docker, options.networkName);
   const port = options.port ?? 80;
   let addedAddress: { ip: string; dev: string } | undefined;
 
@@ -117,6 +110,7 @@ export async function startAgentEndpoint(options: StartAgentEndpointOptions): Pr
 
   const ownId = options.mode === undefined || options.mode === "in-container" ? await findOwnContainer(docker) : undefined;
   if (ownId !== undefined) {
+    network = await clearStaleHostAddress(docker, network, ownId, logger);
     await connectSelf(docker, network, ownId);
     try {
       return finish("in-container", await server.listen(port, "0.0.0.0"), ENDPOINT_IP, undefined);
@@ -128,20 +122,33 @@ export async function startAgentEndpoint(options: StartAgentEndpointOptions): Pr
   if (options.mode === "in-container") throw new Error("in-container mode requested but this process is not a container of the Docker daemon");
 
   if (options.mode !== "host-gateway") {
-    const holder = await addressHolder(docker, network.name);
+    const ip = options.address ?? ENDPOINT_IP;
+    const holder = await addressHolder(docker, network.name, ip);
     if (holder !== undefined) {
-      logger.warn("agent.endpoint.address_taken", { message: `${ENDPOINT_IP} is used by container ${holder} on ${network.name}` });
+      logger.warn("agent.endpoint.address_taken", { message: `${ip} is used by container ${holder} on ${network.name}` });
     } else {
       // An address already on any host interface is enough: the host answers ARP for it on the bridge too.
-      const wasPresent = await hasLocalAddress(ENDPOINT_IP);
-      const ready = wasPresent || (await addAddress(network.bridgeName, logger));
+      const presentOn = await localAddressDevice(ip);
+      // Present but served by nobody: left by a server that could not remove it (killed with SIGKILL).
+      // Take it over, and remove it on teardown as if we had added it.
+      const stale = presentOn !== undefined && !(await someoneListensOn(ip));
+      if (stale) {
+        logger.warn("agent.endpoint.stale_address_taken_over", {
+          address: ip,
+          dev: presentOn,
+          message: `${ip} was on ${presentOn} but nothing served it (a local-ecs-api that was killed?): serving it now`,
+        });
+      }
+      const ready = presentOn !== undefined || (await addAddress(network.bridgeName, ip, logger));
       if (ready) {
-        if (!wasPresent && options.removeAddressOnTeardown !== false) addedAddress = { ip: ENDPOINT_IP, dev: network.bridgeName };
+        if ((presentOn === undefined || stale) && options.removeAddressOnTeardown !== false) {
+          addedAddress = { ip, dev: presentOn ?? network.bridgeName };
+        }
         try {
-          return finish("host-link-local", await server.listen(port, ENDPOINT_IP), ENDPOINT_IP, undefined);
+          return finish("host-link-local", await server.listen(port, ip), ip, undefined);
         } catch (err) {
-          logger.warn("agent.endpoint.port_unavailable", { host: ENDPOINT_IP, port, error: err });
-          return finish("host-link-local-port", await server.listen(0, ENDPOINT_IP), ENDPOINT_IP, newToken());
+          logger.warn("agent.endpoint.port_unavailable", { host: ip, port, error: err });
+          return finish("host-link-local-port", await server.listen(0, ip), ip, newToken());
         }
       }
     }
@@ -153,6 +160,41 @@ export async function startAgentEndpoint(options: StartAgentEndpointOptions): Pr
 }
 
 
+/**
+ * Before our container takes 169.254.170.2 on the network: if the host still holds the address there and
+ * serves nothing on it (a host-mode server killed with SIGKILL), the network is recreated so its bridge
+ * comes back without it (see stale-endpoint-address.ts). Returns the network as it now is.
+ */
+async function clearStaleHostAddress(docker: Docker, network: EndpointNetwork, containerId: string, logger: Logger): Promise<EndpointNetwork> {
+  const info = await docker.getContainer(containerId).inspect();
+  const current = info.NetworkSettings.Networks[network.name];
+  // Already ours (a restart of this container): anything answering is us.
+  if (current?.IPAddress === ENDPOINT_IP || current?.IPAMConfig?.IPv4Address === ENDPOINT_IP) return network;
+  const probe = await probeAddress(ENDPOINT_IP, 80);
+  if (probe === "served") {
+    logger.warn("agent.endpoint.address_served_by_host", {
+      message: `the host already serves ${ENDPOINT_IP}:80 (a local-ecs-api started with npm start?); task containers may reach it instead of this server`,
+    });
+  }
+  if (probe !== "refused") return network;
+  if (!(await recreateNetwork(docker, network.name))) {
+    logger.warn("agent.endpoint.stale_address", {
+      message: `the host holds ${ENDPOINT_IP} on ${network.bridgeName} but serves nothing there, and ${network.name} cannot be recreated while containers are attached; remove it on the host: ip addr del ${ENDPOINT_IP}/32 dev ${network.bridgeName}`,
+    });
+    return network;
+  }
+  const fresh = await ensureEndpointNetwork(docker, network.name);
+  const after = await probeAddress(ENDPOINT_IP, 80);
+  logger.warn(after === "refused" ? "agent.endpoint.stale_address" : "agent.endpoint.stale_address_taken_over", {
+    address: ENDPOINT_IP,
+    message:
+      after === "refused"
+        ? `the host holds ${ENDPOINT_IP} on another interface than ${network.name}'s bridge and serves nothing there; remove it on the host (ip addr del ${ENDPOINT_IP}/32 dev <interface>)`
+        : `${ENDPOINT_IP} was left on ${network.bridgeName} by a server that is gone (killed?): recreated ${network.name} without it, serving it now`,
+  });
+  return fresh;
+}
+
 async function connectSelf(docker: Docker, network: EndpointNetwork, containerId: string): Promise<void> {
   const info = await docker.getContainer(containerId).inspect();
   const current = info.NetworkSettings.Networks[network.name];
@@ -162,12 +204,12 @@ async function connectSelf(docker: Docker, network: EndpointNetwork, containerId
   await net.connect({ Container: containerId, EndpointConfig: { IPAMConfig: { IPv4Address: ENDPOINT_IP } } });
 }
 
-/** A container on the network already holding 169.254.170.2 (e.g. ecs-cli's endpoints container). */
-async function addressHolder(docker: Docker, networkName: string): Promise<string | undefined> {
+/** A container on the network already holding the address (e.g. ecs-cli's endpoints container). */
+async function addressHolder(docker: Docker, networkName: string, ip: string): Promise<string | undefined> {
   const info = await docker.getNetwork(networkName).inspect();
   const containers = (info.Containers ?? {}) as Record<string, { Name?: string; IPv4Address?: string }>;
   for (const [id, c] of Object.entries(containers)) {
-    if ((c.IPv4Address ?? "").split("/")[0] === ENDPOINT_IP) return c.Name ?? id;
+    if ((c.IPv4Address ?? "").split("/")[0] === ip) return c.Name ?? id;
   }
   return undefined;
 }
@@ -187,23 +229,31 @@ export async function someoneListensOn(ip: string): Promise<boolean> {
 
 /** Asks `ip` because os.networkInterfaces() leaves out interfaces that are down, as an idle bridge is. */
 export async function hasLocalAddress(ip: string): Promise<boolean> {
+  return (await localAddressDevice(ip)) !== undefined;
+}
+
+/** The host interface holding `ip`, or undefined when none does. */
+export async function localAddressDevice(ip: string): Promise<string | undefined> {
   try {
     const { stdout } = await run("ip", ["-o", "-4", "addr", "show"]);
-    return stdout.includes(` inet ${ip}/`);
+    // "5: br-0123456789ab    inet 169.254.170.2/32 scope global br-0123456789ab"
+    const line = stdout.split("\n").find((l) => l.includes(` inet ${ip}/`));
+    return line === undefined ? undefined : (/^\d+:\s+([^\s@]+)/.exec(line)?.[1] ?? "?");
   } catch {
-    return Object.values(networkInterfaces()).some((list) => (list ?? []).some((a) => a.address === ip));
+    for (const [name, list] of Object.entries(networkInterfaces())) if ((list ?? []).some((a) => a.address === ip)) return name;
+    return undefined;
   }
 }
 
-async function addAddress(dev: string, logger: Logger): Promise<boolean> {
+async function addAddress(dev: string, ip: string, logger: Logger): Promise<boolean> {
   try {
-    await run("ip", ["addr", "add", `${ENDPOINT_IP}/32`, "dev", dev]);
-    logger.info("agent.endpoint.address_added", { address: ENDPOINT_IP, dev });
+    await run("ip", ["addr", "add", `${ip}/32`, "dev", dev]);
+    logger.info("agent.endpoint.address_added", { address: ip, dev });
     return true;
   } catch (err) {
     const stderr = String((err as { stderr?: unknown }).stderr ?? err);
     if (stderr.includes("File exists")) return true;
-    logger.warn("agent.endpoint.address_failed", { address: ENDPOINT_IP, dev, error: stderr.trim() });
+    logger.warn("agent.endpoint.address_failed", { address: ip, dev, error: stderr.trim() });
     return false;
   }
 }

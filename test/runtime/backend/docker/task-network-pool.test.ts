@@ -1,6 +1,8 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { silentLogger } from "../../../../src/runtime/logger.ts";
 import { POOL_OWNER_LABEL, TaskNetworkPool, type TaskNetworkPoolOptions } from "../../../../src/runtime/backend/docker/task-network-pool.ts";
+import { POOL_LEASE_LABEL, type Liveness, type OwnerLease } from "../../../../src/runtime/backend/docker/task-network-lease.ts";
+import { SubnetPoolExhaustedError } from "../../../../src/runtime/backend/docker/container-runtime.ts";
 import type { TaskEngine } from "../../../../src/runtime/engine/task-engine.ts";
 import { FakeRuntime } from "../../../support/fake-runtime.ts";
 import { CLUSTER_ARN, container, dockerBackend, isStatus, makeEngine, spec, taskDefinition } from "../../engine/engine-fixture.ts";
@@ -9,8 +11,26 @@ const IMAGE = "example/app:1";
 const T = 5_000;
 const CLUSTER_LABEL = "com.amazonaws.ecs.cluster";
 
+/** Leases decided by the test: `live` says which holders still run. */
+function lease(own: string, live: Record<string, Liveness> = {}): OwnerLease {
+  return { own: async () => own, liveness: async (l) => (l === own ? "alive" : (live[l] ?? "unknown")) };
+}
+
 function pool(fake: FakeRuntime, options: Partial<TaskNetworkPoolOptions> = {}): TaskNetworkPool {
-  return new TaskNetworkPool(fake, silentLogger, { owner: "me", ...options });
+  return new TaskNetworkPool(fake, silentLogger, { owner: "me", lease: lease("lease:me"), ...options });
+}
+
+/** A Docker engine whose task subnet pool holds `size` networks. */
+class SmallSubnetPool extends FakeRuntime {
+  readonly #size: number;
+  constructor(size: number) {
+    super();
+    this.#size = size;
+  }
+  override async createNetwork(name: string, labels: Record<string, string>): Promise<string> {
+    if (this.networks.size >= this.#size) throw new SubnetPoolExhaustedError(`no free /24 subnet left in TASK_SUBNET_POOL (10.214.4.0/22): all ${this.#size} are taken`, "10.214.4.0/22");
+    return super.createNetwork(name, labels);
+  }
 }
 
 const creates = (fake: FakeRuntime): string[] => fake.calls.filter((c) => c.startsWith("network-create"));
@@ -22,7 +42,12 @@ describe("TaskNetworkPool", () => {
     const p = pool(fake, { spare: 2 });
     const first = await p.acquire("c1");
     expect(first).toMatch(/^ecs-task-net-[0-9a-f]{12}$/);
-    expect(fake.networks.get(first)?.labels).toEqual({ "local-ecs-api.managed": "true", [CLUSTER_LABEL]: "c1", [POOL_OWNER_LABEL]: "me" });
+    expect(fake.networks.get(first)?.labels).toEqual({
+      "local-ecs-api.managed": "true",
+      [CLUSTER_LABEL]: "c1",
+      [POOL_OWNER_LABEL]: "me",
+      [POOL_LEASE_LABEL]: "lease:me",
+    });
     await p.replenish("c1");
     expect(p.stats().idle).toEqual({ c1: 2 });
     expect(creates(fake)).toHaveLength(3);
@@ -88,21 +113,72 @@ describe("TaskNetworkPool", () => {
     expect(p.stats().idle).toEqual({});
   });
 
-  it("adopts its own idle leftovers at start-up, removes busy ones, leaves in-use and foreign networks alone", async () => {
+  it("at start-up removes what an earlier run of its owner left idle, never in-use or live networks", async () => {
     const fake = new FakeRuntime();
     fake.images.add(IMAGE);
-    const before = pool(fake, { spare: 0 });
-    const [idle, used, stale] = await Promise.all([before.acquire("c1"), before.acquire("c1"), before.acquire("c1")]);
-    await fake.createContainer({ Image: IMAGE, HostConfig: { NetworkMode: stale! }, Labels: {} });
-    await fake.createNetwork("foreign", { [POOL_OWNER_LABEL]: "someone-else", [CLUSTER_LABEL]: "c1" });
+    const before = pool(fake, { spare: 0, lease: lease("lease:before") });
+    const [idle, used, running] = await Promise.all([1, 2, 3].map(() => before.acquire("c1")));
+    await fake.startContainer(await fake.createContainer({ Image: IMAGE, HostConfig: { NetworkMode: running! }, Labels: {} }));
+    await fake.createNetwork("foreign-live", { [POOL_OWNER_LABEL]: "someone-else", [CLUSTER_LABEL]: "c1", [POOL_LEASE_LABEL]: "lease:live" });
 
-    const after = pool(fake, { spare: 0 });
+    const after = pool(fake, { spare: 0, lease: lease("lease:after", { "lease:before": "dead", "lease:live": "alive" }) });
     // A task of the new instance got a network while adoption was still listing: left alone too.
     const fresh = await after.acquire("c1");
     await after.adopt((name) => name === used);
-    expect(after.stats().idle).toEqual({ c1: 1 });
-    expect([...fake.networks.keys()].sort()).toEqual([idle!, used!, fresh, "foreign"].sort());
-    expect(await after.acquire("c1")).toBe(idle);
+    expect(after.stats().idle).toEqual({});
+    expect([...fake.networks.keys()].sort()).toEqual([used!, running!, fresh, "foreign-live"].sort());
+    expect(fake.networks.has(idle!)).toBe(false);
+    // The in-use one carries the dead lease: when its task ends it is removed, not pooled.
+    await after.release("c1", used!);
+    expect(fake.networks.has(used!)).toBe(false);
+    expect(after.stats().idle).toEqual({});
+  });
+
+  it("reclaims other servers' idle networks whose holder is dead, leaving live and unknown holders alone", async () => {
+    const fake = new FakeRuntime();
+    fake.images.add(IMAGE);
+    const net = (name: string, holder: string | undefined) =>
+      fake.createNetwork(name, { [POOL_OWNER_LABEL]: `owner-of-${name}`, [CLUSTER_LABEL]: "c1", ...(holder === undefined ? {} : { [POOL_LEASE_LABEL]: holder }) });
+    await net("dead-idle", "lease:dead");
+    await net("dead-busy", "lease:dead");
+    await fake.startContainer(await fake.createContainer({ Image: IMAGE, HostConfig: { NetworkMode: "dead-busy" }, Labels: {} }));
+    await net("live", "lease:live");
+    await net("unknown", "lease:elsewhere");
+    await net("legacy", undefined);
+    await fake.createNetwork("not-pooled", { [CLUSTER_LABEL]: "c1" });
+
+    const p = pool(fake, { lease: lease("lease:me", { "lease:dead": "dead", "lease:live": "alive" }) });
+    await p.adopt(() => false);
+    expect([...fake.networks.keys()].sort()).toEqual(["dead-busy", "legacy", "live", "not-pooled", "unknown"]);
+    expect(p.stats().reclaimed).toBe(1);
+    // Versions without a lease only lose their idle networks when the subnet pool is full, and only those
+    // in its range: elsewhere they would free nothing (and may be a live older server's spares).
+    await net("legacy-elsewhere", undefined);
+    fake.networks.get("legacy")!.subnets = ["10.213.7.0/24"];
+    fake.networks.get("legacy-elsewhere")!.subnets = ["172.18.0.0/16"];
+    expect(await p.reclaim({ legacyWithin: "10.213.0.0/16" })).toBe(1);
+    expect(fake.networks.has("legacy")).toBe(false);
+    expect(fake.networks.has("legacy-elsewhere")).toBe(true);
+  });
+
+  it("a full subnet pool reclaims dead holders' networks, then borrows an idle network, then fails naming TASK_SUBNET_POOL", async () => {
+    const fake = new SmallSubnetPool(3);
+    const dead = lease("lease:dead");
+    const killed = pool(fake, { owner: "killed", spare: 0, lease: dead });
+    await Promise.all([killed.acquire("c1"), killed.acquire("c1")]);
+
+    const p = pool(fake, { spare: 1, lease: lease("lease:me", { "lease:dead": "dead" }) });
+    const a = await p.acquire("c1");
+    // Full (3): the two networks of the dead server go.
+    const b = await p.acquire("c2");
+    expect(p.stats().reclaimed).toBe(2);
+    await p.replenish("c2");
+    expect(p.stats().idle).toEqual({ c2: 1 });
+    // Full again, nothing left to reclaim: c3 borrows c2's spare.
+    const c = await p.acquire("c3");
+    expect(p.stats().idle).toEqual({});
+    expect(new Set([a, b, c]).size).toBe(3);
+    await expect(p.acquire("c4")).rejects.toThrow(/TASK_SUBNET_POOL/);
   });
 
   it("close removes the idle networks, waits for replenishment, and later releases remove", async () => {
@@ -187,7 +263,7 @@ describe("TaskEngine with the network pool (fake runtime)", () => {
     expect(engine.runtimeFacts(b.taskArn!)?.networkName).toBe(netA);
   });
 
-  it("close removes idle networks; a restarted engine of the same owner takes back what was left", async () => {
+  it("close removes idle networks; a restarted engine of the same owner removes what was left", async () => {
     const fake = new FakeRuntime();
     const { engine, db } = await setup({ pool: { owner: "t3", spare: 2 } }, fake);
     const td = taskDefinition([{ name: "app", image: IMAGE }]);
@@ -200,13 +276,14 @@ describe("TaskEngine with the network pool (fake runtime)", () => {
     // The running task's network stays; the two spares are gone.
     expect([...fake.networks.keys()]).toEqual([netA]);
 
-    // A crash leaves an idle network behind; the next engine (same owner) adopts it.
+    // A crash leaves an idle network behind; the next engine (same owner) removes it: another server may
+    // be reclaiming it at the same moment, so it is never handed out again.
     await fake.createNetwork("ecs-task-net-leftover", { "local-ecs-api.managed": "true", [CLUSTER_LABEL]: "default", [POOL_OWNER_LABEL]: "t3" });
     const again = await setup({ db, pool: { owner: "t3", spare: 0 } }, fake);
-    await until(() => fake.calls.length > 0 && again.engine.runtimeState(a.taskArn!) !== undefined);
+    await until(() => !fake.networks.has("ecs-task-net-leftover"));
     const b = again.engine.runTask(spec(td));
     await again.engine.waitFor(b.taskArn!, isStatus("RUNNING"), T);
-    expect(networkOf(fake, b.taskArn!)).toBe("ecs-task-net-leftover");
+    expect(networkOf(fake, b.taskArn!)).toMatch(/^ecs-task-net-[0-9a-f]{12}$/);
     // The re-adopted task keeps its network.
     expect(again.engine.runtimeFacts(a.taskArn!)?.networkName).toBe(netA);
     expect(fake.networks.has(netA)).toBe(true);

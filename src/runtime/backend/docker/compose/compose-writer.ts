@@ -1,3 +1,4 @@
+import { clusterNameOf, taskIdOf } from "../../../arns.ts";
 import type { TaskEngineHooks } from "../../../engine/engine-types.ts";
 import type { Logger } from "../../../logger.ts";
 import { taskToComposeProject, writeComposeFile } from "./compose-file.ts";
@@ -11,13 +12,13 @@ export function composeWriterHooks(options: { composeDest: string; externalNetwo
   return {
     async beforeProvision(task, taskDefinition) {
       const taskArn = task.taskArn ?? "";
-      const taskId = taskArn.slice(taskArn.lastIndexOf("/") + 1);
+      const taskId = taskIdOf(taskArn);
       try {
         const project = taskToComposeProject({
           taskDefinition,
           taskId,
           taskArn,
-          clusterName: (task.clusterArn ?? "").slice((task.clusterArn ?? "").lastIndexOf("/") + 1),
+          clusterName: clusterNameOf(task.clusterArn),
           ...(task.overrides === undefined ? {} : { overrides: task.overrides }),
           externalNetworks: options.externalNetworks,
         });
