@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
+  ECSClient,
   DeleteAttributesCommand,
   DeregisterContainerInstanceCommand,
   DescribeClustersCommand,
@@ -113,6 +114,24 @@ describe("container instances of the configured engines", () => {
     const after = await describeAll(second);
     expect(after.map((c) => [c.containerInstanceArn, c.ec2InstanceId])).toEqual(before.map((c) => [c.containerInstanceArn, c.ec2InstanceId]));
     expect(after[0]!.status).toBe("DRAINING");
+  });
+
+  it("registers the instances per region: another region's callers see their own instances", async () => {
+    const s = await start();
+    const east = await describeAll(s);
+    const eu = new ECSClient({ endpoint: s.url, region: "eu-west-1", credentials: { accessKeyId: "AKIDTEST", secretAccessKey: "secret" }, maxAttempts: 1 });
+    try {
+      const { containerInstanceArns } = await eu.send(new ListContainerInstancesCommand({}));
+      expect(containerInstanceArns).toHaveLength(3);
+      for (const arn of containerInstanceArns!) expect(arn).toMatch(/^arn:aws:ecs:eu-west-1:000000000000:container-instance\/default\/[0-9a-f]{32}$/);
+      const [first] = (await eu.send(new DescribeContainerInstancesCommand({ containerInstances: containerInstanceArns! }))).containerInstances!;
+      expect(first!.attributes!.find((a) => a.name === "ecs.availability-zone")?.value).toBe("eu-west-1a");
+      // us-east-1's instance is not one of eu-west-1's.
+      const missing = await eu.send(new DescribeContainerInstancesCommand({ containerInstances: [east[0]!.containerInstanceArn!] }));
+      expect(missing.failures).toEqual([{ arn: east[0]!.containerInstanceArn, reason: "MISSING" }]);
+    } finally {
+      eu.destroy();
+    }
   });
 
   it("reports agentConnected false while an engine does not answer", async () => {
