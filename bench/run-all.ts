@@ -7,7 +7,7 @@ import { note, printTable, RESULT_PREFIX } from "./lib/report.ts";
 import { REPO_ROOT } from "./lib/server-process.ts";
 import { round } from "./lib/stats.ts";
 
-const BENCHMARKS = ["run-task", "burst", "describe-tasks", "control-plane", "footprint", "console"] as const;
+const BENCHMARKS = ["run-task", "burst", "describe-tasks", "control-plane", "footprint", "console", "placement"] as const;
 
 function runOne(name: string, env: Record<string, string>): Promise<Record<string, any>> {
   return new Promise((resolve, reject) => {
@@ -74,6 +74,14 @@ for (const [key, v] of Object.entries<any>(results["control-plane"]?.["results"]
 const ui = results["console"];
 if (ui !== undefined) {
   rows.push({ figure: "console first paint (median)", ratio: `${round(ui["firstPaint"].median)} ms (static page ${round(ui["staticBaseline"].median)} ms)`, target: "< 200 ms", status: ui["met"] ? "met" : "MISSED" });
+}
+for (const r of results["placement"]?.["results"] ?? []) {
+  rows.push({
+    figure: `placement per RunTask, ${r.instances} instances / ${r.tasks} tasks (median)`,
+    ratio: `${Math.round(r.medianMs * 100) / 100} ms`,
+    target: r.met === undefined ? "(slope)" : "≤ 1 ms",
+    status: r.met === undefined ? "" : r.met ? "met" : "MISSED",
+  });
 }
 printTable(`Summary — ${new Date().toISOString()}, ${availableParallelism()} CPUs, ${Math.round((performance.now() - started) / 1000)} s`, rows);
 for (const f of failures) note(`FAILED ${f}`);

@@ -22,13 +22,14 @@ import type {
   UpdateClusterSettingsRequest,
   UpdateClusterSettingsResponse,
 } from "../../generated/shapes.ts";
-import { ClusterContainsTasksException, ClusterNotFoundException, InvalidParameterException } from "../../generated/errors.ts";
+import { ClusterContainsTasksException, ClusterNotFoundException, InvalidParameterException, ResourceInUseException } from "../../generated/errors.ts";
 import { DEFAULT_CLUSTER_NAME, type ClusterStore } from "../runtime/store/cluster-store.ts";
 import type { TagStore } from "../runtime/store/tag-store.ts";
 import { NAME_PATTERN } from "../runtime/task-definition-rules.ts";
 import type { OperationContext, OperationDeps } from "./context.ts";
 import { decodeToken, encodeToken, isString } from "./pagination.ts";
 import { assertValidTags } from "./tags.ts";
+import type { CapacityProviderCatalog } from "./capacity-providers.ts";
 
 export interface TaskCountsByStatus {
   running: number;
@@ -45,6 +46,12 @@ export interface ClusterOperationsOptions {
   tags: TagStore;
   /** Task counts of a cluster (supplied by the task engine); zero when absent. */
   taskCounts?: ((clusterArn: string) => ClusterTaskCounts) | undefined;
+  /** Capacity providers a cluster may list; without it any name is accepted. */
+  capacityProviders?: CapacityProviderCatalog | undefined;
+  /** Whether tasks of the cluster still run on a provider (PutClusterCapacityProviders cannot drop it then). */
+  providerInUse?: ((clusterArn: string, provider: string) => boolean) | undefined;
+  /** registeredContainerInstancesCount (supplied by the container instances); zero when absent. */
+  instanceCount?: ((cluster: Cluster, region: string) => number) | undefined;
 }
 
 const CONTAINER_INSIGHTS_VALUES = ["enabled", "disabled", "enhanced"];
@@ -65,14 +72,26 @@ export function clusterOperations(deps: OperationDeps, options: ClusterOperation
    * settings, statistics, attachments and configuration only when `include` asks for them, while the
    * mutating operations answer with the whole cluster.
    */
-  const render = (cluster: Cluster, view: View): Cluster => {
+  /** Every named provider must exist in the caller's region (FARGATE and FARGATE_SPOT always do). */
+  const checkProvidersExist = (names: readonly string[], region: string): void => {
+    if (options.capacityProviders === undefined) return;
+    for (const name of names) {
+      if (options.capacityProviders.find(region, name) === undefined) {
+        throw new InvalidParameterException(
+          `The specified capacity provider '${name}' does not exist. Specify a valid capacity provider and try again.`,
+        );
+      }
+    }
+  };
+
+  const render = (cluster: Cluster, view: View, region = deps.config.region): Cluster => {
     const counts = cluster.status === "ACTIVE" ? countsOf(cluster) : { running: 0, pending: 0 };
     const include = (field: ClusterField): boolean => view.kind === "full" || view.include.has(field);
     const out: Cluster = {
       clusterArn: cluster.clusterArn,
       clusterName: cluster.clusterName,
       status: cluster.status,
-      registeredContainerInstancesCount: 0,
+      registeredContainerInstancesCount: cluster.status === "ACTIVE" ? (options.instanceCount?.(cluster, region) ?? 0) : 0,
       runningTasksCount: counts.running,
       pendingTasksCount: counts.pending,
       activeServicesCount: 0,
@@ -92,7 +111,7 @@ export function clusterOperations(deps: OperationDeps, options: ClusterOperation
     if (cluster.serviceConnectDefaults !== undefined) out.serviceConnectDefaults = cluster.serviceConnectDefaults;
     return out;
   };
-  const full = (cluster: Cluster): Cluster => render(cluster, { kind: "full" });
+  const full = (cluster: Cluster, region: string): Cluster => render(cluster, { kind: "full" }, region);
 
   /** The named cluster in any status; `default` comes into existence on first use but stays deleted once deleted. */
   const existingOrFirstDefault = (clusters: ClusterStore, name: string): Cluster | undefined =>
@@ -111,11 +130,12 @@ export function clusterOperations(deps: OperationDeps, options: ClusterOperation
       assertValidTags(newTags);
       const settings = mergeSettings(clusters.newCluster(name).settings ?? [], input.settings ?? []);
       const capacityProviders = input.capacityProviders ?? [];
+      checkProvidersExist(capacityProviders, ctx.region);
       const strategy = checkStrategy(input.defaultCapacityProviderStrategy ?? [], capacityProviders);
 
       // Idempotent for an existing ACTIVE cluster, like real ECS: the existing cluster is returned unchanged.
       const existing = clusters.get(name);
-      if (existing?.status === "ACTIVE") return { cluster: full(existing) };
+      if (existing?.status === "ACTIVE") return { cluster: full(existing, ctx.region) };
 
       const cluster: Cluster = {
         ...clusters.newCluster(name),
@@ -132,7 +152,7 @@ export function clusterOperations(deps: OperationDeps, options: ClusterOperation
       tags.deleteAll(cluster.clusterArn!);
       if (newTags.length > 0) tags.put(cluster.clusterArn!, newTags);
       deps.logger.debug("cluster.created", { clusterArn: cluster.clusterArn });
-      return { cluster: full(cluster) };
+      return { cluster: full(cluster, ctx.region) };
     },
 
     async describeClusters(input: DescribeClustersRequest, ctx): Promise<DescribeClustersResponse> {
@@ -151,7 +171,7 @@ export function clusterOperations(deps: OperationDeps, options: ClusterOperation
         if (cluster === undefined) {
           failures.push({ arn: resolved.kind === "here" && resolved.arn === undefined ? arns.cluster(ref) : ref, reason: "MISSING" });
         } else {
-          found.push(render(cluster, { kind: "describe", include }));
+          found.push(render(cluster, { kind: "describe", include }, ctx.region));
         }
       }
       return { clusters: found, failures };
@@ -182,7 +202,7 @@ export function clusterOperations(deps: OperationDeps, options: ClusterOperation
       // "When a resource is deleted, the tags that are associated with that resource are deleted as well."
       tags.deleteAll(cluster.clusterArn!);
       deps.logger.debug("cluster.deleted", { clusterArn: cluster.clusterArn });
-      return { cluster: full(deleted) };
+      return { cluster: full(deleted, ctx.region) };
     },
 
     async updateCluster(input: UpdateClusterRequest, ctx): Promise<UpdateClusterResponse> {
@@ -194,14 +214,14 @@ export function clusterOperations(deps: OperationDeps, options: ClusterOperation
       if (input.serviceConnectDefaults !== undefined) {
         next.serviceConnectDefaults = { namespace: input.serviceConnectDefaults.namespace };
       }
-      return { cluster: full(clusters.save(next)) };
+      return { cluster: full(clusters.save(next), ctx.region) };
     },
 
     async updateClusterSettings(input: UpdateClusterSettingsRequest, ctx): Promise<UpdateClusterSettingsResponse> {
       const clusters = regional(ctx);
       const cluster = clusters.require(input.cluster);
       const next: Cluster = { ...cluster, settings: mergeSettings(cluster.settings ?? [], input.settings) };
-      return { cluster: full(clusters.save(next)) };
+      return { cluster: full(clusters.save(next), ctx.region) };
     },
 
     async putClusterCapacityProviders(input: PutClusterCapacityProvidersRequest, ctx): Promise<PutClusterCapacityProvidersResponse> {
@@ -209,9 +229,15 @@ export function clusterOperations(deps: OperationDeps, options: ClusterOperation
       const cluster = clusters.require(input.cluster);
       const providers = [...new Set(input.capacityProviders)];
       if (providers.some((p) => p === "")) throw new InvalidParameterException("Capacity provider names must not be empty.");
+      checkProvidersExist(providers, ctx.region);
+      for (const removed of (cluster.capacityProviders ?? []).filter((p) => !providers.includes(p))) {
+        if (options.providerInUse?.(cluster.clusterArn!, removed) === true) {
+          throw new ResourceInUseException("The specified capacity provider is in use and cannot be removed.");
+        }
+      }
       const strategy = checkStrategy(input.defaultCapacityProviderStrategy, providers);
       const next: Cluster = { ...cluster, capacityProviders: providers, defaultCapacityProviderStrategy: strategy };
-      return { cluster: full(clusters.save(next)) };
+      return { cluster: full(clusters.save(next), ctx.region) };
     },
   };
 }

@@ -1,10 +1,17 @@
 import type { EcsOperations } from "../../generated/operations.ts";
 import { AccountSettingStore } from "../runtime/store/account-setting-store.ts";
+import { CapacityProviderStore } from "../runtime/store/capacity-provider-store.ts";
 import { ClusterStore } from "../runtime/store/cluster-store.ts";
+import { DaemonStore } from "../runtime/store/daemon-store.ts";
+import { DaemonTaskDefinitionStore } from "../runtime/store/daemon-task-definition-store.ts";
 import { TagStore } from "../runtime/store/tag-store.ts";
 import { TaskDefinitionStore } from "../runtime/store/task-definition-store.ts";
 import { accountSettingOperations } from "./account-settings.ts";
-import { clusterOperations, type ClusterTaskCounts } from "./clusters.ts";
+import { agentOnlyOperations } from "./agent-only.ts";
+import { capacityProviderCatalog, capacityProviderOperations } from "./capacity-providers.ts";
+import { clusterOperations, type ClusterOperationsOptions, type ClusterTaskCounts } from "./clusters.ts";
+import { daemonTaskDefinitionOperations } from "./daemon-task-definitions.ts";
+import { daemonOperations, type DaemonOperationsOptions } from "./daemons.ts";
 import type { OperationContext, OperationDeps } from "./context.ts";
 import { tagOperations } from "./tags.ts";
 import { taskDefinitionOperations } from "./task-definitions.ts";
@@ -15,6 +22,9 @@ export interface ControlPlaneStores {
   clusters: ClusterStore;
   taskDefinitions: TaskDefinitionStore;
   accountSettings: AccountSettingStore;
+  capacityProviders: CapacityProviderStore;
+  daemons: DaemonStore;
+  daemonTaskDefinitions: DaemonTaskDefinitionStore;
 }
 
 export function openControlPlaneStores(deps: OperationDeps): ControlPlaneStores {
@@ -28,6 +38,9 @@ export function openControlPlaneStores(deps: OperationDeps): ControlPlaneStores 
     clusters: new ClusterStore(deps.db, deps.arns, (region) => accountSettings.inRegion(region).clusterDefaults()),
     taskDefinitions: new TaskDefinitionStore(deps.db, tags, deps.arns.region),
     accountSettings,
+    capacityProviders: new CapacityProviderStore(deps.db),
+    daemons: new DaemonStore(deps.db),
+    daemonTaskDefinitions: new DaemonTaskDefinitionStore(deps.db),
   };
 }
 
@@ -41,14 +54,38 @@ export interface TaskView {
 export function createOperations(
   deps: OperationDeps,
   stores: ControlPlaneStores,
-  extra: { tasks?: TaskView; operations?: Partial<EcsOperations<OperationContext>>[] } = {},
+  extra: {
+    tasks?: TaskView;
+    operations?: Partial<EcsOperations<OperationContext>>[];
+    /** From the container instances and the engine (registeredContainerInstancesCount, provider in use). */
+    clusters?: Pick<ClusterOperationsOptions, "instanceCount" | "providerInUse">;
+    /** Daemon running counts (the engine's tasks) and the scheduler to wake after a change. */
+    daemons?: Pick<DaemonOperationsOptions, "tasks" | "changed">;
+  } = {},
 ): Partial<EcsOperations<OperationContext>> {
   const taskCounts = extra.tasks === undefined ? undefined : (arn: string) => extra.tasks!.taskCounts(arn);
   const resourceExists = extra.tasks === undefined ? undefined : (arn: string) => extra.tasks!.taskExists(arn);
   return Object.assign(
     {},
     taskDefinitionOperations(deps, stores),
-    clusterOperations(deps, { clusters: stores.clusters, tags: stores.tags, taskCounts }),
+    clusterOperations(deps, {
+      clusters: stores.clusters,
+      tags: stores.tags,
+      taskCounts,
+      capacityProviders: capacityProviderCatalog(stores.capacityProviders, deps.arns),
+      ...extra.clusters,
+    }),
+    capacityProviderOperations(deps, { providers: stores.capacityProviders, clusters: stores.clusters, tags: stores.tags }),
+    agentOnlyOperations(deps),
+    daemonTaskDefinitionOperations(deps, { definitions: stores.daemonTaskDefinitions, daemons: stores.daemons, tags: stores.tags }),
+    daemonOperations(deps, {
+      daemons: stores.daemons,
+      definitions: stores.daemonTaskDefinitions,
+      providers: stores.capacityProviders,
+      clusters: stores.clusters,
+      tags: stores.tags,
+      ...extra.daemons,
+    }),
     tagOperations(deps, { tags: stores.tags, clusters: stores.clusters, taskDefinitions: stores.taskDefinitions, resourceExists }),
     accountSettingOperations(deps, { accountSettings: stores.accountSettings }),
     ...(extra.operations ?? []),

@@ -6,7 +6,7 @@ import {
 } from "../../generated/errors.ts";
 import type { EcsOperations } from "../../generated/operations.ts";
 import { serializeFailures, serializeListTasksResponse } from "../../generated/serde.ts";
-import type { Cluster, Failure, RunTaskRequest, Tag, Task, TaskDefinition } from "../../generated/shapes.ts";
+import type { Cluster, Failure, RunTaskRequest, StartTaskRequest, Tag, Task, TaskDefinition } from "../../generated/shapes.ts";
 import type { TaskEngine } from "../runtime/engine/task-engine.ts";
 import type { RunTaskSpec } from "../runtime/engine/engine-types.ts";
 import { withRawJson } from "../runtime/raw-json.ts";
@@ -18,6 +18,7 @@ import type { OperationContext, OperationDeps } from "./context.ts";
 import { DescribeTasksMemo } from "./describe-tasks-memo.ts";
 import { assertValidTags } from "./tags.ts";
 import { resolveTaskDefinition } from "./task-definitions.ts";
+import type { LaunchPlan, TaskPlacer } from "./task-placement.ts";
 
 export interface TaskOperationsOptions {
   engine: TaskEngine;
@@ -26,6 +27,11 @@ export interface TaskOperationsOptions {
   tags: TagStore;
   /** Whether a task can be placed now; without it, always. */
   capacity?: TaskCapacity | undefined;
+  /**
+   * Launch type / capacity provider and container instance of each task (EC2 placement). Without it every
+   * task starts on the local engine unplaced, as before container instances existed.
+   */
+  placer?: TaskPlacer | undefined;
 }
 
 /**
@@ -65,7 +71,7 @@ const STARTED_BY = /^[A-Za-z0-9_/-]{1,128}$/;
 
 /** RunTask, StopTask, DescribeTasks, ListTasks over the task engine. */
 export function taskOperations(deps: OperationDeps, options: TaskOperationsOptions): Partial<EcsOperations<OperationContext>> {
-  const { engine, tags } = options;
+  const { engine, tags, placer } = options;
 
   // Tags of tasks dropped after retention go with them.
   engine.use({ onTasksPurged: (arns) => arns.forEach((arn) => tags.deleteAll(arn)) });
@@ -89,7 +95,61 @@ export function taskOperations(deps: OperationDeps, options: TaskOperationsOptio
   const taskArnOf = (cluster: Cluster, ref: string, ctx: OperationContext): string =>
     deps.arns.inRegion(ctx.region).taskArnOf(cluster.clusterName ?? "default", ref).arn;
 
-  return {
+  /** Starts one task per planned launch (RunTask after placement, StartTask on named instances). */
+  const launch = (
+    input: RunTaskRequest | StartTaskRequest,
+    ctx: OperationContext,
+    cluster: Cluster,
+    td: TaskDefinition,
+    group: string,
+    plan: LaunchPlan,
+  ): Task[] => {
+    let taskTags: Tag[] = [...(input.tags ?? [])];
+    if (input.propagateTags === "TASK_DEFINITION" && td.taskDefinitionArn !== undefined) {
+      const tdTags = options.taskDefinitions.inRegion(ctx.region).tagsOf(td.taskDefinitionArn);
+      const own = new Set(taskTags.map((t) => t.key));
+      taskTags = [...taskTags, ...tdTags.filter((t) => !own.has(t.key))];
+    }
+    if (input.enableECSManagedTags === true) {
+      taskTags.push({ key: "aws:ecs:clusterName", value: cluster.clusterName ?? "default" });
+    }
+    const run = "containerInstances" in input ? undefined : input;
+    const spec: RunTaskSpec = {
+      clusterArn: cluster.clusterArn!,
+      clusterName: cluster.clusterName ?? "default",
+      region: ctx.region,
+      taskDefinition: td,
+      overrides: input.overrides,
+      startedBy: input.startedBy,
+      group,
+      launchType: run?.launchType,
+      capacityProviderName: run?.capacityProviderStrategy?.[0]?.capacityProvider,
+      platformVersion: run?.platformVersion,
+      enableExecuteCommand: input.enableExecuteCommand,
+      networkConfiguration: input.networkConfiguration,
+      clientToken: run?.clientToken,
+    };
+    const tasks: Task[] = [];
+    for (const target of plan.launches) {
+      // Placement decides launch type, capacity provider and instance when there is a placer.
+      const task = engine.runTask(
+        placer === undefined
+          ? spec
+          : {
+              ...spec,
+              launchType: target.launchType,
+              capacityProviderName: target.capacityProviderName,
+              containerInstanceArn: target.containerInstanceArn,
+              availabilityZone: target.availabilityZone,
+            },
+      );
+      if (taskTags.length > 0) tags.put(task.taskArn!, taskTags);
+      tasks.push(withTags(task));
+    }
+    return tasks;
+  };
+
+  const operations: Partial<EcsOperations<OperationContext>> = {
     async runTask(input: RunTaskRequest, ctx) {
       const cluster = options.clusters.inRegion(ctx.region).require(input.cluster);
       const taskDefinitions = options.taskDefinitions.inRegion(ctx.region);
@@ -102,16 +162,7 @@ export function taskOperations(deps: OperationDeps, options: TaskOperationsOptio
           "Specifying both a launch type and capacity provider strategy is not supported. Remove one and try again.",
         );
       }
-      if (input.propagateTags === "SERVICE") {
-        throw new InvalidParameterException("The SERVICE value for propagateTags is only valid for tasks started by a service.");
-      }
-      if (input.startedBy !== undefined && !STARTED_BY.test(input.startedBy)) {
-        throw new InvalidParameterException(
-          "startedBy can have up to 128 letters (uppercase and lowercase), numbers, hyphens, underscores and forward slashes.",
-        );
-      }
-      const requestTags = input.tags ?? [];
-      assertValidTags(requestTags);
+      checkStartParameters(input);
 
       const clusterArn = cluster.clusterArn!;
       const fingerprint = input.clientToken === undefined ? "" : fingerprintOf(input);
@@ -131,43 +182,29 @@ export function taskOperations(deps: OperationDeps, options: TaskOperationsOptio
       const td = await resolveTaskDefinition(deps, taskDefinitions, input.taskDefinition);
       checkRunnable(td, input);
 
-      let taskTags: Tag[] = [...requestTags];
-      if (input.propagateTags === "TASK_DEFINITION" && td.taskDefinitionArn !== undefined) {
-        const tdTags = taskDefinitions.tagsOf(td.taskDefinitionArn);
-        const own = new Set(taskTags.map((t) => t.key));
-        taskTags = [...taskTags, ...tdTags.filter((t) => !own.has(t.key))];
-      }
-      if (input.enableECSManagedTags === true) {
-        taskTags.push({ key: "aws:ecs:clusterName", value: cluster.clusterName ?? "default" });
-      }
-
       if (options.capacity !== undefined && !options.capacity.available()) {
         // Every check on the request came first, as on AWS; placement is what fails.
         if (runsOnFargate(td, input)) return { tasks: [], failures: [{ reason: FARGATE_CAPACITY_UNAVAILABLE }] };
         throw new InvalidParameterException(NO_CONTAINER_INSTANCES);
       }
 
-      const spec: RunTaskSpec = {
-        clusterArn,
-        clusterName: cluster.clusterName ?? "default",
-        region: ctx.region,
-        taskDefinition: td,
-        overrides: input.overrides,
-        startedBy: input.startedBy,
-        group: input.group ?? `family:${td.family ?? ""}`,
-        launchType: input.launchType,
-        capacityProviderName: input.capacityProviderStrategy?.[0]?.capacityProvider,
-        platformVersion: input.platformVersion,
-        enableExecuteCommand: input.enableExecuteCommand,
-        networkConfiguration: input.networkConfiguration,
-        clientToken: input.clientToken,
-      };
-      const tasks: Task[] = [];
-      for (let i = 0; i < count; i++) {
-        const task = engine.runTask(spec);
-        if (taskTags.length > 0) tags.put(task.taskArn!, taskTags);
-        tasks.push(withTags(task));
-      }
+      const group = input.group ?? `family:${td.family ?? ""}`;
+      const plan: LaunchPlan =
+        placer === undefined
+          ? { launches: Array.from({ length: count }, () => ({})), failures: [] }
+          : placer.plan({
+              region: ctx.region,
+              cluster,
+              taskDefinition: td,
+              overrides: input.overrides,
+              count,
+              group,
+              launchType: input.launchType,
+              capacityProviderStrategy: input.capacityProviderStrategy,
+              placementConstraints: input.placementConstraints,
+              placementStrategy: input.placementStrategy,
+            });
+      const tasks = launch(input, ctx, cluster, td, group, plan);
       if (input.clientToken !== undefined) {
         engine.rememberClientToken({
           clusterArn,
@@ -177,7 +214,28 @@ export function taskOperations(deps: OperationDeps, options: TaskOperationsOptio
           createdAt: deps.clock.now(),
         });
       }
-      return { tasks, failures: [] };
+      return { tasks, failures: plan.failures };
+    },
+
+    async startTask(input: StartTaskRequest, ctx) {
+      if (placer === undefined) throw new Error("unreachable: StartTask is only served with a placer");
+      const cluster = options.clusters.inRegion(ctx.region).require(input.cluster);
+      if (input.containerInstances.length === 0 || input.containerInstances.length > MAX_COUNT) {
+        throw new InvalidParameterException(`containerInstances must contain between 1 and ${MAX_COUNT} container instances.`);
+      }
+      checkStartParameters(input);
+      const td = await resolveTaskDefinition(deps, options.taskDefinitions.inRegion(ctx.region), input.taskDefinition);
+      checkRunnable(td, { ...input, launchType: "EC2" });
+      if (options.capacity !== undefined && !options.capacity.available()) throw new InvalidParameterException(NO_CONTAINER_INSTANCES);
+      const group = input.group ?? `family:${td.family ?? ""}`;
+      const plan = placer.onInstances({
+        region: ctx.region,
+        cluster,
+        taskDefinition: td,
+        overrides: input.overrides,
+        containerInstances: input.containerInstances,
+      });
+      return { tasks: launch(input, ctx, cluster, td, group, plan), failures: plan.failures };
     },
 
     async stopTask(input, ctx) {
@@ -263,7 +321,12 @@ export function taskOperations(deps: OperationDeps, options: TaskOperationsOptio
           serviceName: input.serviceName,
           desiredStatus: input.desiredStatus ?? "RUNNING",
           launchType: input.launchType,
-          containerInstanceArn: input.containerInstance,
+          daemonName: input.daemonName,
+          // A container instance id names the instance of this cluster.
+          containerInstanceArn:
+            input.containerInstance === undefined || input.containerInstance.startsWith("arn:")
+              ? input.containerInstance
+              : deps.arns.inRegion(ctx.region).containerInstance(cluster.clusterName ?? "default", input.containerInstance),
         },
         offset,
         maxResults,
@@ -280,10 +343,29 @@ export function taskOperations(deps: OperationDeps, options: TaskOperationsOptio
       return withRawJson(out, body);
     },
   };
+  // StartTask names container instances: without them (no placer) it is not served locally.
+  if (placer === undefined) delete operations.startTask;
+  return operations;
+}
+
+/** RunTask/StartTask checks of the request itself. */
+function checkStartParameters(input: RunTaskRequest | StartTaskRequest): void {
+  if (input.propagateTags === "SERVICE") {
+    throw new InvalidParameterException("The SERVICE value for propagateTags is only valid for tasks started by a service.");
+  }
+  if (input.startedBy !== undefined && !STARTED_BY.test(input.startedBy)) {
+    throw new InvalidParameterException(
+      "startedBy can have up to 128 letters (uppercase and lowercase), numbers, hyphens, underscores and forward slashes.",
+    );
+  }
+  assertValidTags(input.tags ?? []);
 }
 
 /** RunTask checks that depend on the task definition. */
-function checkRunnable(td: TaskDefinition, input: RunTaskRequest): void {
+function checkRunnable(
+  td: TaskDefinition,
+  input: Pick<RunTaskRequest, "taskDefinition" | "networkConfiguration" | "launchType" | "overrides" | "enableExecuteCommand">,
+): void {
   if (td.status === "INACTIVE" || td.status === "DELETE_IN_PROGRESS") {
     throw new ClientException(`TaskDefinition is inactive: ${td.taskDefinitionArn ?? input.taskDefinition}`);
   }

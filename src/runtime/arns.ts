@@ -79,6 +79,30 @@ export class Arns {
     return `${this.#prefix()}:container/${clusterName}/${taskId}/${containerId}`;
   }
 
+  containerInstance(clusterName: string, id: string): string {
+    return `${this.#prefix()}:container-instance/${clusterName}/${id}`;
+  }
+
+  capacityProvider(name: string): string {
+    return `${this.#prefix()}:capacity-provider/${name}`;
+  }
+
+  daemon(clusterName: string, name: string): string {
+    return `${this.#prefix()}:daemon/${clusterName}/${name}`;
+  }
+
+  daemonTaskDefinition(family: string, revision: number): string {
+    return `${this.#prefix()}:daemon-task-definition/${family}:${revision}`;
+  }
+
+  daemonDeployment(clusterName: string, daemonName: string, id: string): string {
+    return `${this.#prefix()}:daemon-deployment/${clusterName}/${daemonName}/${id}`;
+  }
+
+  daemonRevision(clusterName: string, daemonName: string, id: string): string {
+    return `${this.#prefix()}:daemon-revision/${clusterName}/${daemonName}/${id}`;
+  }
+
   /** Whether an ARN is in this builder's partition, region and account. */
   isHere(arn: Pick<Arn, "partition" | "region" | "accountId">): boolean {
     return arn.partition === this.partition && arn.region === this.region && arn.accountId === this.accountId;
@@ -161,6 +185,14 @@ export function clusterNameOf(clusterOrArn: string | undefined): string {
   if (clusterOrArn === undefined || clusterOrArn === "") return "default";
   const arn = parseEcsArn(clusterOrArn);
   return arn?.resourceType === "cluster" ? arn.resource : clusterOrArn;
+}
+
+/**
+ * The last `/` segment of an ARN's resource — a container instance id, a daemon revision or deployment
+ * id, a capacity provider name; an id is returned as is.
+ */
+export function lastSegmentOf(arnOrId: string): string {
+  return arnOrId.slice(arnOrId.lastIndexOf("/") + 1);
 }
 
 /** The task id: the last segment of a (long or short) task ARN; an id is returned as is. */

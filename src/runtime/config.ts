@@ -1,5 +1,6 @@
 // Configuration comes only from the environment, so the original project's users can switch over
 // without renaming anything. Every knob is documented in the README's configuration table.
+import { InstanceConfigError, parseContainerInstancesEnv, type ContainerInstancesSetting } from "./instances/instance-config.ts";
 
 export interface Config {
   port: number;
@@ -48,6 +49,8 @@ export interface Config {
   eventsEndpointUrl: string | undefined;
   /** Event bus name or ARN the events are put on. */
   eventsBusName: string;
+  /** CONTAINER_INSTANCES: the Docker engines that are the clusters' container instances. */
+  containerInstances: ContainerInstancesSetting;
 }
 
 /** The region of unsigned calls and of rows written before resources were regional, unless configured. */
@@ -103,10 +106,20 @@ export function loadConfig(env: Env = process.env): Config {
     console: boolean(str("CONSOLE"), true, "CONSOLE"),
     eventsEndpointUrl: httpUrl(str("EVENTS_ENDPOINT_URL"), "EVENTS_ENDPOINT_URL"),
     eventsBusName: str("EVENTS_BUS_NAME") ?? "default",
+    containerInstances: containerInstances(str("CONTAINER_INSTANCES")),
   };
 }
 
 export class ConfigError extends Error {}
+
+function containerInstances(raw: string | undefined): ContainerInstancesSetting {
+  try {
+    return parseContainerInstancesEnv(raw);
+  } catch (err) {
+    if (err instanceof InstanceConfigError) throw new ConfigError(err.message);
+    throw err;
+  }
+}
 
 function integer(raw: string | undefined, fallback: number, name: string): number {
   if (raw === undefined) return fallback;

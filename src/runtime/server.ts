@@ -25,6 +25,11 @@ import type { WebConsole } from "./console/console-server.ts";
 import type { ContainerLogs } from "./console/container-logs.ts";
 import { eventsOff, type EventPublisher } from "./events/event-publisher.ts";
 import type { EcsEvents } from "./events/start-events.ts";
+import { openClusterCapacity, resolveInstanceSpecs, type ClusterCapacity } from "../operations/cluster-capacity.ts";
+import { DockerEngineProbe } from "./backend/docker/docker-engine-probe.ts";
+import type { EngineProbeFactory } from "./instances/engine-probe.ts";
+import { InstanceConfigError } from "./instances/instance-config.ts";
+import { DaemonScheduler } from "./daemons/daemon-scheduler.ts";
 
 export interface ServerOptions {
   config?: Config;
@@ -41,6 +46,11 @@ export interface ServerOptions {
   validateResponses?: boolean;
   /** How the agent endpoint is served (tests: another address than 169.254.170.2, see endpoint-network.ts). */
   agentEndpoint?: Pick<AgentEndpointRequest, "address">;
+  /**
+   * How container instances ask their engines about themselves; defaults to Docker when `docker` is not
+   * false. Tests pass a fake to exercise the instance operations on a control-plane-only server.
+   */
+  instanceProbes?: EngineProbeFactory;
 }
 
 export interface LocalEcsApi {
@@ -91,8 +101,25 @@ export async function createServer(options: ServerOptions = {}): Promise<LocalEc
   const events: EventPublisher = ecsEvents ?? eventsOff;
 
   let tasks: TaskView | undefined;
+  // Container instances: their placement reads the engine's tasks (once there is an engine).
   let taskEngine: TaskEngine | undefined;
   let containerLogs: ContainerLogs | undefined;
+  let clusterCapacity: ClusterCapacity | undefined;
+  let daemonScheduler: DaemonScheduler | undefined;
+  const probeFor = options.instanceProbes ?? (options.docker === false ? undefined : (endpoint) => new DockerEngineProbe(endpoint));
+  if (probeFor !== undefined) {
+    let specs;
+    try {
+      specs = resolveInstanceSpecs(config);
+    } catch (err) {
+      if (err instanceof InstanceConfigError) throw new StartupError(err.message);
+      throw err;
+    }
+    const opened = await openClusterCapacity(deps, stores, { specs, probeFor, tasks: { list: (filter) => taskEngine?.list(filter) ?? [] } });
+    clusterCapacity = opened;
+    cleanups.push(() => opened.close());
+    extraOperations.push(opened.operations);
+  }
   if (options.docker !== false) {
     const store = new TaskStore(db);
     const docker = new DockerHost({
@@ -133,6 +160,20 @@ export async function createServer(options: ServerOptions = {}): Promise<LocalEc
       bridge = connectAgentToEngine({ agent, endpoint, engine, config, logger, db, tags: stores.tags });
       await bridge.ready;
       await engine.start();
+      if (clusterCapacity !== undefined && daemonScheduler === undefined) {
+        // Daemons: one task on each matching container instance, kept so as instances and tasks change.
+        daemonScheduler = new DaemonScheduler({
+          daemons: stores.daemons,
+          definitions: stores.daemonTaskDefinitions,
+          registry: clusterCapacity.registry,
+          tasks: engine,
+          tags: stores.tags,
+          arns,
+          clock,
+          logger: logger.child({ component: "daemons" }),
+        });
+        daemonScheduler.start();
+      }
       started = true;
     };
     const where = config.dockerHost ?? "/var/run/docker.sock";
@@ -161,6 +202,7 @@ export async function createServer(options: ServerOptions = {}): Promise<LocalEc
       closing = true;
       availability.close();
       await starting;
+      daemonScheduler?.close();
       await engine.close();
       bridge?.dispose();
       await agent.stop();
@@ -168,12 +210,24 @@ export async function createServer(options: ServerOptions = {}): Promise<LocalEc
     tasks = taskView(engine);
     const capacity: TaskCapacity = { available: () => started && availability.up };
     extraOperations.push(
-      taskOperations(deps, { engine, clusters: stores.clusters, taskDefinitions: stores.taskDefinitions, tags: stores.tags, capacity }),
+      taskOperations(deps, {
+        engine,
+        clusters: stores.clusters,
+        taskDefinitions: stores.taskDefinitions,
+        tags: stores.tags,
+        capacity,
+        placer: clusterCapacity?.placer,
+      }),
       taskProtectionOperations(deps, { engine, protection: agent.protection, clusters: stores.clusters }),
     );
   }
 
-  const operations = createOperations(deps, stores, { operations: extraOperations, ...(tasks === undefined ? {} : { tasks }) });
+  const operations = createOperations(deps, stores, {
+    operations: extraOperations,
+    ...(tasks === undefined ? {} : { tasks }),
+    ...(clusterCapacity === undefined ? {} : { clusters: clusterCapacity.clusterOptions }),
+    daemons: { tasks: { list: (filter) => taskEngine?.list(filter) ?? [] }, changed: () => daemonScheduler?.poke() },
+  });
   const handler = createProtocolHandler({
     operations,
     proxy,

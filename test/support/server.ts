@@ -2,6 +2,7 @@ import { ECSClient } from "@aws-sdk/client-ecs";
 import { loadConfig, type Config } from "../../src/runtime/config.ts";
 import { silentLogger, type Logger } from "../../src/runtime/logger.ts";
 import { createServer, type LocalEcsApi } from "../../src/runtime/server.ts";
+import type { EngineProbeFactory } from "../../src/runtime/instances/engine-probe.ts";
 
 export interface TestServer {
   url: string;
@@ -16,13 +17,19 @@ export const TARGET = "AmazonEC2ContainerServiceV20141113";
 
 /** Starts the real server in-process on a free port (control plane only unless docker is asked for). */
 export async function startTestServer(
-  options: { env?: Record<string, string>; config?: Partial<Config>; docker?: boolean; logger?: Logger } = {},
+  options: { env?: Record<string, string>; config?: Partial<Config>; docker?: boolean; logger?: Logger; instanceProbes?: EngineProbeFactory } = {},
 ): Promise<TestServer> {
   const config = {
     ...loadConfig({ DATA_DIR: ":memory:", PORT: "0", AWS_DEFAULT_REGION: "us-east-1", ...options.env }),
     ...options.config,
   };
-  const server = await createServer({ config, logger: options.logger ?? silentLogger, docker: options.docker ?? false, validateResponses: true });
+  const server = await createServer({
+    config,
+    logger: options.logger ?? silentLogger,
+    docker: options.docker ?? false,
+    validateResponses: true,
+    ...(options.instanceProbes === undefined ? {} : { instanceProbes: options.instanceProbes }),
+  });
   const { url } = await server.listen();
   const ecs = new ECSClient({
     endpoint: url,

@@ -30,6 +30,9 @@ export interface RunTaskSpec {
   enableExecuteCommand?: boolean | undefined;
   networkConfiguration?: NetworkConfiguration | undefined;
   clientToken?: string | undefined;
+  /** The container instance placement chose (EC2 tasks), and its availability zone. */
+  containerInstanceArn?: string | undefined;
+  availabilityZone?: string | undefined;
 }
 
 export interface BeforeCreateContext {

@@ -73,7 +73,7 @@ export function newTaskDocument(spec: RunTaskSpec, ctx: NewTaskContext): TaskDoc
   const fargate = launchType === "FARGATE" || (spec.capacityProviderName?.startsWith("FARGATE") ?? false);
   const task: Task = {
     attachments: [],
-    availabilityZone: `${ctx.region}a`,
+    availabilityZone: spec.availabilityZone ?? `${ctx.region}a`,
     clusterArn: spec.clusterArn,
     connectivity: "CONNECTED",
     connectivityAt: now,
@@ -91,6 +91,7 @@ export function newTaskDocument(spec: RunTaskSpec, ctx: NewTaskContext): TaskDoc
   };
   if (launchType !== undefined) task.launchType = launchType;
   if (spec.capacityProviderName !== undefined) task.capacityProviderName = spec.capacityProviderName;
+  if (spec.containerInstanceArn !== undefined) task.containerInstanceArn = spec.containerInstanceArn;
   const cpu = spec.overrides?.cpu ?? td.cpu;
   if (cpu !== undefined) task.cpu = cpu;
   const memory = spec.overrides?.memory ?? td.memory;

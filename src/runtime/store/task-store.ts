@@ -17,6 +17,8 @@ export interface TaskListFilter {
   startedBy?: string | undefined;
   /** Matches `group` "service:<name>" (how services tag their tasks). */
   serviceName?: string | undefined;
+  /** Matches `group` "daemon:<name>" (how daemons tag their tasks). */
+  daemonName?: string | undefined;
   /** RUNNING (the default in ListTasks) matches every task whose desiredStatus is RUNNING. */
   desiredStatus?: string | undefined;
   launchType?: string | undefined;
@@ -307,6 +309,7 @@ export class TaskStore {
       filter.family,
       filter.startedBy,
       filter.serviceName,
+      filter.daemonName,
       filter.launchType,
       filter.containerInstanceArn,
       offset,
@@ -392,6 +395,7 @@ function hasEntryFilter(filter: TaskListFilter): boolean {
     filter.family !== undefined ||
     filter.startedBy !== undefined ||
     filter.serviceName !== undefined ||
+    filter.daemonName !== undefined ||
     filter.launchType !== undefined ||
     filter.containerInstanceArn !== undefined
   );
@@ -402,6 +406,7 @@ function matches(entry: Entry, filter: TaskListFilter): boolean {
   if (filter.family !== undefined && entry.family !== filter.family) return false;
   if (filter.startedBy !== undefined && task.startedBy !== filter.startedBy) return false;
   if (filter.serviceName !== undefined && task.group !== `service:${filter.serviceName}`) return false;
+  if (filter.daemonName !== undefined && task.group !== `daemon:${filter.daemonName}`) return false;
   if (filter.launchType !== undefined && task.launchType !== filter.launchType) return false;
   if (filter.containerInstanceArn !== undefined && task.containerInstanceArn !== filter.containerInstanceArn) return false;
   return true;
