@@ -20,6 +20,9 @@ import { TaskEngine } from "./engine/task-engine.ts";
 import { TaskStore } from "./store/task-store.ts";
 import { composeWriterHooks } from "./compose/compose-writer.ts";
 import type { TaskView } from "../operations/index.ts";
+import { executeCommandOperations } from "../operations/execute-command.ts";
+import { createExecService, type ExecService } from "./exec/exec-service.ts";
+import { DockerExecBackend } from "./exec/docker-exec-backend.ts";
 
 export interface ServerOptions {
   config?: Config;
@@ -85,6 +88,7 @@ export async function createServer(options: ServerOptions = {}): Promise<LocalEc
   const extraOperations: Partial<EcsOperations<OperationContext>>[] = [];
 
   let tasks: TaskView | undefined;
+  let exec: ExecService | undefined;
   if (options.docker !== false) {
     const runtime = new DockerRuntime({ dockerHost: config.dockerHost, taskSubnetPool: config.taskSubnetPool });
     const engineVersion = await dockerVersion(runtime, config);
@@ -104,7 +108,12 @@ export async function createServer(options: ServerOptions = {}): Promise<LocalEc
       await agent.stop();
     });
     tasks = taskView(engine);
+    exec = createExecService({ backend: new DockerExecBackend(runtime.docker, logger.child({ component: "exec" })), tasks: engine, clock, logger });
+    const execService = exec;
+    // Before the engine closes: sessions end (and their processes are killed) while Docker is still ours.
+    cleanups.push(() => execService.close());
     extraOperations.push(
+      executeCommandOperations(deps, { tasks: engine, clusters: stores.clusters, sessions: exec.sessions }),
       taskOperations(deps, { engine, clusters: stores.clusters, taskDefinitions: stores.taskDefinitions, tags: stores.tags }),
       taskProtectionOperations(deps, { engine, protection: agent.protection, clusters: stores.clusters }),
     );
@@ -118,9 +127,12 @@ export async function createServer(options: ServerOptions = {}): Promise<LocalEc
     region: config.region,
     maxBodyBytes: config.maxBodyBytes,
     validateOutputs: options.validateResponses ?? false,
+    otherServices: exec === undefined ? [] : [exec.ssm],
   });
 
   const http: Server = createHttpServer({ keepAliveTimeout: 65_000, requestTimeout: 60_000, headersTimeout: 20_000 }, handler);
+  // ECS Exec's data channel: WebSocket upgrades on the same port.
+  if (exec !== undefined) http.on("upgrade", exec.handleUpgrade);
   // A slow client only ties up its own socket; the timeouts above bound how long it can.
   http.on("clientError", (_err, socket) => {
     if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n");

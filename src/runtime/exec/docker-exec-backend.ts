@@ -1,0 +1,215 @@
+import { readdir, readFile } from "node:fs/promises";
+import { PassThrough, type Duplex, type Readable } from "node:stream";
+import type Docker from "dockerode";
+import type { Logger } from "../logger.ts";
+import type { ExecBackend, ExecProcess, ExecStartOptions } from "./exec-backend.ts";
+
+/** The environment variable that tags an exec process and everything it starts (inherited by children). */
+export const EXEC_TAG_VARIABLE = "LOCAL_ECS_API_EXEC_SESSION";
+
+/** How long `kill` lets a hung-up command end by itself before SIGKILL. */
+const HANGUP_GRACE_SECONDS = 1;
+/** Bound on waiting for Docker to report an exec as finished. */
+const SETTLE_MS = 5_000;
+
+export interface DockerExecBackendOptions {
+  /**
+   * How `kill` finds the processes: "container" runs a tiny `sh` sweep inside the container (works
+   * wherever local-ecs-api runs, needs `sh`, `tr`, `grep` in the image); "host" signals them through
+   * this machine's /proc (only when local-ecs-api shares the host's PID namespace). Default: container
+   * first, host when that fails.
+   */
+  killVia?: Array<"container" | "host">;
+}
+
+/**
+ * ECS Exec on Docker: `docker exec` with a TTY, attached over the engine's hijacked connection.
+ *
+ * Docker does not end an exec when its client goes away (a busybox shell waits on its terminal
+ * forever), so every exec carries a tag in its environment, and `kill` signals every process in the
+ * container that has it: SIGHUP, then SIGKILL after a grace second.
+ */
+export class DockerExecBackend implements ExecBackend {
+  readonly #docker: Docker;
+  readonly #logger: Logger;
+  readonly #killVia: Array<"container" | "host">;
+
+  constructor(docker: Docker, logger: Logger, options: DockerExecBackendOptions = {}) {
+    this.#docker = docker;
+    this.#logger = logger;
+    this.#killVia = options.killVia ?? ["container", "host"];
+  }
+
+  async start(containerRuntimeId: string, options: ExecStartOptions): Promise<ExecProcess> {
+    const container = this.#docker.getContainer(containerRuntimeId);
+    const env = { ...options.env };
+    if (options.envDefaults !== undefined && Object.keys(options.envDefaults).length > 0) {
+      const info = await container.inspect();
+      const defined = new Set((info.Config.Env ?? []).map((e) => e.slice(0, Math.max(0, e.indexOf("=")))));
+      for (const [k, v] of Object.entries(options.envDefaults)) if (!defined.has(k) && env[k] === undefined) env[k] = v;
+    }
+    env[EXEC_TAG_VARIABLE] = options.tag;
+    const exec = await container.exec({
+      AttachStdin: true,
+      AttachStdout: true,
+      AttachStderr: true,
+      Tty: options.tty,
+      Cmd: options.argv,
+      Env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
+      ...(options.user === undefined ? {} : { User: options.user }),
+    });
+    const socket = await exec.start({ hijack: true, stdin: true, Tty: options.tty });
+    // Writes after the command ended fail with EPIPE; the session learns of the end from `output`.
+    socket.on("error", (err) => this.#logger.debug("exec.socket-error", { execId: exec.id, error: err }));
+    return new DockerExecProcess(this.#docker, container, exec, socket, options, this.#logger, this.#killVia);
+  }
+}
+
+class DockerExecProcess implements ExecProcess {
+  readonly stdin: NodeJS.WritableStream;
+  readonly output: Readable;
+  readonly #container: Docker.Container;
+  readonly #exec: Docker.Exec;
+  readonly #socket: Duplex;
+  readonly #tag: string;
+  readonly #logger: Logger;
+  readonly #killVia: Array<"container" | "host">;
+  readonly #ended: Promise<void>;
+  #killing: Promise<void> | undefined;
+
+  constructor(
+    docker: Docker,
+    container: Docker.Container,
+    exec: Docker.Exec,
+    socket: Duplex,
+    options: ExecStartOptions,
+    logger: Logger,
+    killVia: Array<"container" | "host">,
+  ) {
+    this.#container = container;
+    this.#exec = exec;
+    this.#socket = socket;
+    this.#tag = options.tag;
+    this.#logger = logger;
+    this.#killVia = killVia;
+    this.stdin = socket;
+    if (options.tty) {
+      this.output = socket;
+    } else {
+      // Without a TTY the engine multiplexes stdout and stderr; the session wants one stream.
+      const merged = new PassThrough();
+      docker.modem.demuxStream(socket, merged, merged);
+      socket.on("end", () => merged.end());
+      socket.on("close", () => merged.end());
+      this.output = merged;
+    }
+    this.#ended = new Promise((resolve) => {
+      socket.once("end", resolve);
+      socket.once("close", resolve);
+    });
+  }
+
+  async resize(cols: number, rows: number): Promise<void> {
+    await this.#exec.resize({ h: rows, w: cols });
+  }
+
+  async wait(): Promise<number | undefined> {
+    await this.#ended;
+    const info = await this.#settled();
+    return info?.ExitCode ?? undefined;
+  }
+
+  kill(): Promise<void> {
+    this.#killing ??= this.#kill();
+    return this.#killing;
+  }
+
+  async #kill(): Promise<void> {
+    // Even after the command itself ended, what it started in the background may still be running.
+    const before = await this.#exec.inspect().catch(() => undefined);
+    const running = before?.Running === true;
+    let done = false;
+    for (const via of this.#killVia) {
+      if (via === "host" && !running) continue;
+      done = via === "container" ? await this.#killInContainer() : await this.#killOnHost(before!.Pid);
+      if (done) break;
+    }
+    this.#socket.destroy();
+    if (!running) return;
+    const after = await this.#settled();
+    if (!done || after?.Running === true) {
+      this.#logger.warn("exec.kill-failed", { execId: this.#exec.id, pid: before!.Pid, tag: this.#tag });
+    }
+  }
+
+  /** A root `sh` in the container signals every process whose environment carries the tag. */
+  async #killInContainer(): Promise<boolean> {
+    const match = `${EXEC_TAG_VARIABLE}=${this.#tag}`;
+    const script = [
+      'tagged() { for d in /proc/[0-9]*; do tr "\\0" "\\n" < "$d/environ" 2>/dev/null | grep -qxF "$1" && echo "${d#/proc/}"; done; }',
+      'p=$(tagged "$1"); [ -z "$p" ] && exit 0',
+      "kill -HUP $p 2>/dev/null",
+      `sleep ${HANGUP_GRACE_SECONDS}`,
+      'p=$(tagged "$1"); [ -n "$p" ] && kill -KILL $p 2>/dev/null',
+      "exit 0",
+    ].join("\n");
+    try {
+      const sweep = await this.#container.exec({ Cmd: ["sh", "-c", script, "sh", match], User: "0", AttachStdout: true, AttachStderr: true });
+      const stream = await sweep.start({ hijack: true, stdin: false });
+      stream.resume();
+      await new Promise<void>((resolve) => {
+        stream.once("end", resolve);
+        stream.once("close", resolve);
+        stream.once("error", () => resolve());
+      });
+      const info = await settle(sweep);
+      return info?.ExitCode === 0;
+    } catch (err) {
+      this.#logger.debug("exec.kill-in-container-failed", { execId: this.#exec.id, error: err });
+      return false;
+    }
+  }
+
+  /** Only when this process sees the exec's host PID carrying the tag (same PID namespace as the host). */
+  async #killOnHost(pid: number): Promise<boolean> {
+    const match = `${EXEC_TAG_VARIABLE}=${this.#tag}`;
+    const tagged = async (): Promise<number[]> => {
+      const out: number[] = [];
+      for (const name of await readdir("/proc").catch(() => [] as string[])) {
+        if (!/^\d+$/.test(name)) continue;
+        const environ = await readFile(`/proc/${name}/environ`).catch(() => undefined);
+        if (environ !== undefined && environ.toString("utf8").split("\0").includes(match)) out.push(Number(name));
+      }
+      return out;
+    };
+    const own = await readFile(`/proc/${pid}/environ`).catch(() => undefined);
+    if (own === undefined || !own.toString("utf8").split("\0").includes(match)) return false;
+    const signal = (pids: number[], sig: NodeJS.Signals): void => {
+      for (const p of pids) {
+        try {
+          process.kill(p, sig);
+        } catch {
+          // already gone
+        }
+      }
+    };
+    signal(await tagged(), "SIGHUP");
+    await new Promise((r) => setTimeout(r, HANGUP_GRACE_SECONDS * 1000));
+    signal(await tagged(), "SIGKILL");
+    return true;
+  }
+
+  async #settled(): Promise<Docker.ExecInspectInfo | undefined> {
+    return settle(this.#exec);
+  }
+}
+
+/** Docker reports an exec as running for a moment after its stream ends: ask until it is not. */
+async function settle(exec: Docker.Exec): Promise<Docker.ExecInspectInfo | undefined> {
+  const deadline = Date.now() + SETTLE_MS;
+  for (let delay = 10; ; delay = Math.min(delay * 2, 200)) {
+    const info = await exec.inspect().catch(() => undefined);
+    if (info === undefined || !info.Running || Date.now() > deadline) return info;
+    await new Promise((r) => setTimeout(r, delay));
+  }
+}
