@@ -109,9 +109,6 @@ export async function createServer(options: ServerOptions = {}): Promise<LocalEc
     });
     tasks = taskView(engine);
     exec = createExecService({ backend: new DockerExecBackend(runtime.docker, logger.child({ component: "exec" })), tasks: engine, clock, logger });
-    const execService = exec;
-    // Before the engine closes: sessions end (and their processes are killed) while Docker is still ours.
-    cleanups.push(() => execService.close());
     extraOperations.push(
       executeCommandOperations(deps, { tasks: engine, clusters: stores.clusters, sessions: exec.sessions }),
       taskOperations(deps, { engine, clusters: stores.clusters, taskDefinitions: stores.taskDefinitions, tags: stores.tags }),
@@ -170,6 +167,9 @@ export async function createServer(options: ServerOptions = {}): Promise<LocalEc
     async close() {
       if (closed) return;
       closed = true;
+      // Exec sessions first: their upgraded sockets would hold http.close() open, and their processes
+      // are killed while the engine and Docker are still there.
+      await exec?.close();
       await new Promise<void>((resolve) => {
         http.close(() => resolve());
         http.closeAllConnections();
