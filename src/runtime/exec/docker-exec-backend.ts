@@ -149,8 +149,9 @@ class DockerExecProcess implements ExecProcess {
       'tagged() { for d in /proc/[0-9]*; do tr "\\0" "\\n" < "$d/environ" 2>/dev/null | grep -qxF "$1" && echo "${d#/proc/}"; done; }',
       'p=$(tagged "$1"); [ -z "$p" ] && exit 0',
       "kill -HUP $p 2>/dev/null",
-      `sleep ${HANGUP_GRACE_SECONDS}`,
-      'p=$(tagged "$1"); [ -n "$p" ] && kill -KILL $p 2>/dev/null',
+      // Up to the grace period for them to go (fractional sleep where the image's sleep has it).
+      `i=0; while [ $i -lt ${HANGUP_GRACE_SECONDS * 10} ]; do sleep 0.1 2>/dev/null || { sleep 1; i=${HANGUP_GRACE_SECONDS * 10}; }; p=$(tagged "$1"); [ -z "$p" ] && exit 0; i=$((i+1)); done`,
+      'kill -KILL $p 2>/dev/null',
       "exit 0",
     ].join("\n");
     try {

@@ -59,6 +59,8 @@ export class ExecSession {
   readonly #opts: ExecSessionOptions;
   readonly #channel: DataChannel;
   #process: ExecProcess | undefined;
+  /** Keystrokes go straight to the process once what was typed before it started has been handed over. */
+  #stdinReady = false;
   #pendingStdin: Buffer[] = [];
   #pendingBytes = 0;
   #size: TerminalSize | undefined;
@@ -148,7 +150,7 @@ export class ExecSession {
 
   #input(data: Buffer): void {
     const proc = this.#process;
-    if (proc !== undefined) {
+    if (proc !== undefined && this.#stdinReady) {
       const stdin = proc.stdin as NodeJS.WritableStream & { writableLength?: number };
       if ((stdin.writableLength ?? 0) < STDIN_BUFFER_LIMIT) stdin.write(data);
       return;
@@ -184,7 +186,7 @@ export class ExecSession {
         tag: this.target.sessionId,
       })
       .then(
-        (proc) => this.#attach(proc),
+        (proc) => void this.#attach(proc),
         (err: unknown) => {
           this.#opts.logger.warn("exec.start-failed", { sessionId: this.target.sessionId, error: err });
           this.#channel.write(Buffer.from(`\r\nUnable to start command: ${(err as Error).message ?? String(err)}\r\n`));
@@ -193,17 +195,24 @@ export class ExecSession {
       );
   }
 
-  #attach(proc: ExecProcess): void {
+  async #attach(proc: ExecProcess): Promise<void> {
     this.#process = proc;
     if (this.#ended !== undefined) {
       // Ended while Docker was starting it: nothing may stay behind.
       void proc.kill();
       return;
     }
-    if (this.#size !== undefined) this.#resize(this.#size);
+    // The terminal gets its size before the first keystroke runs anything that asks for it.
+    if (this.#size !== undefined) {
+      await proc.resize(this.#size.cols, this.#size.rows).catch((err: unknown) => {
+        this.#opts.logger.debug("exec.resize-failed", { sessionId: this.target.sessionId, error: err });
+      });
+    }
+    if (this.#ended !== undefined) return;
     for (const chunk of this.#pendingStdin) proc.stdin.write(chunk);
     this.#pendingStdin = [];
     this.#pendingBytes = 0;
+    this.#stdinReady = true;
     proc.output.on("data", (chunk: Buffer) => {
       // A client that stops acknowledging stops the command's output, not our memory.
       if (!this.#channel.write(chunk)) proc.output.pause();

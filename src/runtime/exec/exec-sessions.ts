@@ -116,8 +116,9 @@ export class ExecSessions {
 
   /** The session as issued for ExecuteCommand's answer; throws ExecSessionLimitError. */
   issue(request: IssueRequest): IssuedSession {
+    // A session that is ending (its process being killed) no longer takes a place.
     const active = [...this.#records.values()].filter(
-      (r) => r.target.taskArn === request.taskArn && r.target.containerName === request.containerName,
+      (r) => r.target.taskArn === request.taskArn && r.target.containerName === request.containerName && r.session?.ended !== true,
     ).length;
     if (active >= this.#opts.sessionLimit) throw new ExecSessionLimitError(this.#opts.sessionLimit);
     const sessionId = `ecs-execute-command-0${randomBytes(8).toString("hex")}`;
