@@ -108,7 +108,7 @@ export async function createServer(options: ServerOptions = {}): Promise<LocalEc
       await agent.stop();
     });
     tasks = taskView(engine);
-    exec = createExecService({ backend: new DockerExecBackend(runtime.docker, logger.child({ component: "exec" })), tasks: engine, clock, logger });
+    exec = createExecService({ backend: new DockerExecBackend(runtime.docker, logger.child({ component: "exec" })), tasks: engine, clock, logger, db });
     extraOperations.push(
       executeCommandOperations(deps, { tasks: engine, clusters: stores.clusters, sessions: exec.sessions }),
       taskOperations(deps, { engine, clusters: stores.clusters, taskDefinitions: stores.taskDefinitions, tags: stores.tags }),

@@ -7,32 +7,34 @@ import type { ExecBackend, ExecProcess, ExecStartOptions } from "./exec-backend.
 /** The environment variable that tags an exec process and everything it starts (inherited by children). */
 export const EXEC_TAG_VARIABLE = "LOCAL_ECS_API_EXEC_SESSION";
 
-/** How long `kill` lets a hung-up command end by itself before SIGKILL. */
+/** How long a hung-up command may take to end by itself before SIGKILL. */
 const HANGUP_GRACE_SECONDS = 1;
 /** Bound on waiting for Docker to report an exec as finished. */
 const SETTLE_MS = 5_000;
 
+type KillVia = "container" | "host";
+
 export interface DockerExecBackendOptions {
   /**
-   * How `kill` finds the processes: "container" runs a tiny `sh` sweep inside the container (works
-   * wherever local-ecs-api runs, needs `sh`, `tr`, `grep` in the image); "host" signals them through
-   * this machine's /proc (only when local-ecs-api shares the host's PID namespace). Default: container
-   * first, host when that fails.
+   * How tagged processes are found and signalled: "container" runs a tiny `sh` sweep inside the
+   * container (works wherever local-ecs-api runs; needs `sh`, `tr` and `grep` in the image); "host"
+   * goes through this machine's /proc (reaches them only when local-ecs-api shares the host's PID
+   * namespace). Default: container first, host when that fails.
    */
-  killVia?: Array<"container" | "host">;
+  killVia?: KillVia[];
 }
 
 /**
  * ECS Exec on Docker: `docker exec` with a TTY, attached over the engine's hijacked connection.
  *
  * Docker does not end an exec when its client goes away (a busybox shell waits on its terminal
- * forever), so every exec carries a tag in its environment, and `kill` signals every process in the
- * container that has it: SIGHUP, then SIGKILL after a grace second.
+ * forever), so every exec carries a tag in its environment, and killing it signals every process in
+ * the container that has the tag: the command and whatever it started.
  */
 export class DockerExecBackend implements ExecBackend {
   readonly #docker: Docker;
   readonly #logger: Logger;
-  readonly #killVia: Array<"container" | "host">;
+  readonly #killVia: KillVia[];
 
   constructor(docker: Docker, logger: Logger, options: DockerExecBackendOptions = {}) {
     this.#docker = docker;
@@ -61,7 +63,20 @@ export class DockerExecBackend implements ExecBackend {
     const socket = await exec.start({ hijack: true, stdin: true, Tty: options.tty });
     // Writes after the command ended fail with EPIPE; the session learns of the end from `output`.
     socket.on("error", (err) => this.#logger.debug("exec.socket-error", { execId: exec.id, error: err }));
-    return new DockerExecProcess(this.#docker, container, exec, socket, options, this.#logger, this.#killVia);
+    return new DockerExecProcess({ docker: this.#docker, container, exec, socket, options, logger: this.#logger, killVia: this.#killVia });
+  }
+
+  async reap(containerRuntimeId: string, tag: string): Promise<void> {
+    const container = this.#docker.getContainer(containerRuntimeId);
+    const running = await container.inspect().then(
+      (info) => info.State.Running,
+      () => false,
+    );
+    if (!running) return;
+    for (const via of this.#killVia) {
+      if (via === "container" ? await sweepInContainer(container, tag, this.#logger) : await sweepOnHost(tag)) return;
+    }
+    this.#logger.warn("exec.reap-failed", { containerId: containerRuntimeId, tag });
   }
 }
 
@@ -73,39 +88,39 @@ class DockerExecProcess implements ExecProcess {
   readonly #socket: Duplex;
   readonly #tag: string;
   readonly #logger: Logger;
-  readonly #killVia: Array<"container" | "host">;
+  readonly #killVia: KillVia[];
   readonly #ended: Promise<void>;
   #killing: Promise<void> | undefined;
 
-  constructor(
-    docker: Docker,
-    container: Docker.Container,
-    exec: Docker.Exec,
-    socket: Duplex,
-    options: ExecStartOptions,
-    logger: Logger,
-    killVia: Array<"container" | "host">,
-  ) {
-    this.#container = container;
-    this.#exec = exec;
-    this.#socket = socket;
-    this.#tag = options.tag;
-    this.#logger = logger;
-    this.#killVia = killVia;
-    this.stdin = socket;
-    if (options.tty) {
-      this.output = socket;
+  constructor(p: {
+    docker: Docker;
+    container: Docker.Container;
+    exec: Docker.Exec;
+    socket: Duplex;
+    options: ExecStartOptions;
+    logger: Logger;
+    killVia: KillVia[];
+  }) {
+    this.#container = p.container;
+    this.#exec = p.exec;
+    this.#socket = p.socket;
+    this.#tag = p.options.tag;
+    this.#logger = p.logger;
+    this.#killVia = p.killVia;
+    this.stdin = p.socket;
+    if (p.options.tty) {
+      this.output = p.socket;
     } else {
       // Without a TTY the engine multiplexes stdout and stderr; the session wants one stream.
       const merged = new PassThrough();
-      docker.modem.demuxStream(socket, merged, merged);
-      socket.on("end", () => merged.end());
-      socket.on("close", () => merged.end());
+      p.docker.modem.demuxStream(p.socket, merged, merged);
+      p.socket.on("end", () => merged.end());
+      p.socket.on("close", () => merged.end());
       this.output = merged;
     }
     this.#ended = new Promise((resolve) => {
-      socket.once("end", resolve);
-      socket.once("close", resolve);
+      p.socket.once("end", resolve);
+      p.socket.once("close", resolve);
     });
   }
 
@@ -115,7 +130,7 @@ class DockerExecProcess implements ExecProcess {
 
   async wait(): Promise<number | undefined> {
     await this.#ended;
-    const info = await this.#settled();
+    const info = await settle(this.#exec);
     return info?.ExitCode ?? undefined;
   }
 
@@ -131,78 +146,88 @@ class DockerExecProcess implements ExecProcess {
     let done = false;
     for (const via of this.#killVia) {
       if (via === "host" && !running) continue;
-      done = via === "container" ? await this.#killInContainer() : await this.#killOnHost(before!.Pid);
+      done = via === "container" ? await sweepInContainer(this.#container, this.#tag, this.#logger) : await this.#killOnHost(before!.Pid);
       if (done) break;
     }
     this.#socket.destroy();
     if (!running) return;
-    const after = await this.#settled();
+    const after = await settle(this.#exec);
     if (!done || after?.Running === true) {
       this.#logger.warn("exec.kill-failed", { execId: this.#exec.id, pid: before!.Pid, tag: this.#tag });
     }
   }
 
-  /** A root `sh` in the container signals every process whose environment carries the tag. */
-  async #killInContainer(): Promise<boolean> {
-    const match = `${EXEC_TAG_VARIABLE}=${this.#tag}`;
-    const script = [
-      'tagged() { for d in /proc/[0-9]*; do tr "\\0" "\\n" < "$d/environ" 2>/dev/null | grep -qxF "$1" && echo "${d#/proc/}"; done; }',
-      'p=$(tagged "$1"); [ -z "$p" ] && exit 0',
-      "kill -HUP $p 2>/dev/null",
-      // Up to the grace period for them to go (fractional sleep where the image's sleep has it).
-      `i=0; while [ $i -lt ${HANGUP_GRACE_SECONDS * 10} ]; do sleep 0.1 2>/dev/null || { sleep 1; i=${HANGUP_GRACE_SECONDS * 10}; }; p=$(tagged "$1"); [ -z "$p" ] && exit 0; i=$((i+1)); done`,
-      'kill -KILL $p 2>/dev/null',
-      "exit 0",
-    ].join("\n");
-    try {
-      const sweep = await this.#container.exec({ Cmd: ["sh", "-c", script, "sh", match], User: "0", AttachStdout: true, AttachStderr: true });
-      const stream = await sweep.start({ hijack: true, stdin: false });
-      stream.resume();
-      await new Promise<void>((resolve) => {
-        stream.once("end", resolve);
-        stream.once("close", resolve);
-        stream.once("error", () => resolve());
-      });
-      const info = await settle(sweep);
-      return info?.ExitCode === 0;
-    } catch (err) {
-      this.#logger.debug("exec.kill-in-container-failed", { execId: this.#exec.id, error: err });
-      return false;
-    }
-  }
-
   /** Only when this process sees the exec's host PID carrying the tag (same PID namespace as the host). */
   async #killOnHost(pid: number): Promise<boolean> {
-    const match = `${EXEC_TAG_VARIABLE}=${this.#tag}`;
-    const tagged = async (): Promise<number[]> => {
-      const out: number[] = [];
-      for (const name of await readdir("/proc").catch(() => [] as string[])) {
-        if (!/^\d+$/.test(name)) continue;
-        const environ = await readFile(`/proc/${name}/environ`).catch(() => undefined);
-        if (environ !== undefined && environ.toString("utf8").split("\0").includes(match)) out.push(Number(name));
-      }
-      return out;
-    };
     const own = await readFile(`/proc/${pid}/environ`).catch(() => undefined);
-    if (own === undefined || !own.toString("utf8").split("\0").includes(match)) return false;
-    const signal = (pids: number[], sig: NodeJS.Signals): void => {
-      for (const p of pids) {
-        try {
-          process.kill(p, sig);
-        } catch {
-          // already gone
-        }
-      }
-    };
-    signal(await tagged(), "SIGHUP");
-    await new Promise((r) => setTimeout(r, HANGUP_GRACE_SECONDS * 1000));
-    signal(await tagged(), "SIGKILL");
-    return true;
+    if (own === undefined || !own.toString("utf8").split("\0").includes(tagEntry(this.#tag))) return false;
+    return sweepOnHost(this.#tag);
   }
+}
 
-  async #settled(): Promise<Docker.ExecInspectInfo | undefined> {
-    return settle(this.#exec);
+function tagEntry(tag: string): string {
+  return `${EXEC_TAG_VARIABLE}=${tag}`;
+}
+
+/**
+ * A root `sh` in the container signals every process whose environment carries the tag: SIGHUP, then
+ * SIGKILL for what is left after the grace period. False when it cannot run (no `sh`, container gone).
+ */
+async function sweepInContainer(container: Docker.Container, tag: string, logger: Logger): Promise<boolean> {
+  const steps = HANGUP_GRACE_SECONDS * 10;
+  const script = [
+    'tagged() { for d in /proc/[0-9]*; do tr "\\0" "\\n" < "$d/environ" 2>/dev/null | grep -qxF "$1" && echo "${d#/proc/}"; done; }',
+    'p=$(tagged "$1"); [ -z "$p" ] && exit 0',
+    "kill -HUP $p 2>/dev/null",
+    // Up to the grace period for them to go (in tenths where the image's sleep takes fractions).
+    `i=0; while [ $i -lt ${steps} ]; do sleep 0.1 2>/dev/null || { sleep 1; i=${steps}; }; p=$(tagged "$1"); [ -z "$p" ] && exit 0; i=$((i+1)); done`,
+    "kill -KILL $p 2>/dev/null",
+    "exit 0",
+  ].join("\n");
+  try {
+    const sweep = await container.exec({ Cmd: ["sh", "-c", script, "sh", tagEntry(tag)], User: "0", AttachStdout: true, AttachStderr: true });
+    const stream = await sweep.start({ hijack: true, stdin: false });
+    stream.resume();
+    await new Promise<void>((resolve) => {
+      stream.once("end", resolve);
+      stream.once("close", resolve);
+      stream.once("error", () => resolve());
+    });
+    const info = await settle(sweep);
+    return info?.ExitCode === 0;
+  } catch (err) {
+    logger.debug("exec.sweep-failed", { tag, error: err });
+    return false;
   }
+}
+
+/** The same sweep through this machine's /proc. False when no tagged process is visible from here. */
+async function sweepOnHost(tag: string): Promise<boolean> {
+  const match = tagEntry(tag);
+  const tagged = async (): Promise<number[]> => {
+    const out: number[] = [];
+    for (const name of await readdir("/proc").catch(() => [] as string[])) {
+      if (!/^\d+$/.test(name)) continue;
+      const environ = await readFile(`/proc/${name}/environ`).catch(() => undefined);
+      if (environ !== undefined && environ.toString("utf8").split("\0").includes(match)) out.push(Number(name));
+    }
+    return out;
+  };
+  const signal = (pids: number[], sig: NodeJS.Signals): void => {
+    for (const p of pids) {
+      try {
+        process.kill(p, sig);
+      } catch {
+        // already gone
+      }
+    }
+  };
+  const first = await tagged();
+  if (first.length === 0) return false;
+  signal(first, "SIGHUP");
+  await new Promise((r) => setTimeout(r, HANGUP_GRACE_SECONDS * 1000));
+  signal(await tagged(), "SIGKILL");
+  return true;
 }
 
 /** Docker reports an exec as running for a moment after its stream ends: ask until it is not. */

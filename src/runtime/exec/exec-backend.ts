@@ -6,6 +6,11 @@ import type { Readable } from "node:stream";
  */
 export interface ExecBackend {
   start(containerRuntimeId: string, options: ExecStartOptions): Promise<ExecProcess>;
+  /**
+   * Kills every process in the container started under `tag` by an exec this server no longer holds
+   * (its sessions were lost in a crash). Never rejects; a stopped or removed container has nothing left.
+   */
+  reap(containerRuntimeId: string, tag: string): Promise<void>;
 }
 
 export interface ExecStartOptions {

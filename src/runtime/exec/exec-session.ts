@@ -19,7 +19,7 @@ export interface ExecTarget {
   region: string;
 }
 
-export type EndReason = "exited" | "socket-closed" | "terminated" | "idle" | "task-stopped" | "protocol-error" | "start-failed" | "shutdown" | "expired";
+export type EndReason = "exited" | "socket-closed" | "terminated" | "idle" | "task-stopped" | "protocol-error" | "start-failed" | "shutdown" | "expired" | "server-restart";
 
 export interface SessionEnd {
   reason: EndReason;

@@ -3,6 +3,7 @@ import type { WebSocket } from "ws";
 import type { Task } from "../../../generated/shapes.ts";
 import type { Clock } from "../clock.ts";
 import type { Logger } from "../logger.ts";
+import type { ExecSessionStore } from "../store/exec-session-store.ts";
 import type { ExecBackend } from "./exec-backend.ts";
 import { ExecSession, type ExecTarget, type SessionEnd } from "./exec-session.ts";
 import { parseOpenDataChannel } from "./session-payloads.ts";
@@ -30,6 +31,8 @@ export interface ExecSessionsOptions {
   agentVersion?: string;
   /** The user commands run as: ECS Exec runs them as root, whatever the container's `user` is. */
   user?: string;
+  /** Connected sessions, persisted so the next start can kill what a crashed server left running. */
+  journal?: ExecSessionStore | undefined;
 }
 
 export interface IssueRequest extends Omit<ExecTarget, "sessionId"> {
@@ -77,7 +80,8 @@ type Record_ = {
  * and shutdown. One audit line per session when it ends (who, what, where, how it ended).
  */
 export class ExecSessions {
-  readonly #opts: Required<Omit<ExecSessionsOptions, "backend" | "tasks" | "clock" | "logger">>;
+  readonly #opts: Required<Omit<ExecSessionsOptions, "backend" | "tasks" | "clock" | "logger" | "journal">>;
+  readonly #journal: ExecSessionStore | undefined;
   readonly #backend: ExecBackend;
   readonly #clock: Clock;
   readonly #logger: Logger;
@@ -90,6 +94,7 @@ export class ExecSessions {
     this.#backend = options.backend;
     this.#clock = options.clock;
     this.#logger = options.logger;
+    this.#journal = options.journal;
     this.#opts = {
       tokenTtlMs: options.tokenTtlMs ?? 60_000,
       idleTimeoutMs: options.idleTimeoutMs ?? 20 * 60_000,
@@ -172,11 +177,27 @@ export class ExecSessions {
         onEnd: (end) => this.#onEnd(r, end),
       });
       r.session = session;
+      this.#journal?.put(r.target, this.#now());
       this.#logger.info("exec.session-connected", { sessionId, clientId: open.clientId, clientVersion: open.clientVersion });
       session.start();
     };
     socket.on("message", onMessage);
     socket.once("close", () => r.waiting.delete(waiter));
+  }
+
+  /**
+   * Kills what sessions of a previous run of this server left in their containers (it was killed before
+   * it could end them; their clients are gone). Returns how many sessions were reaped.
+   */
+  async recover(): Promise<number> {
+    const orphans = this.#journal?.all() ?? [];
+    for (const { target, startedAt } of orphans) {
+      if (this.#records.has(target.sessionId)) continue;
+      await this.#backend.reap(target.runtimeId, target.sessionId);
+      this.#journal?.delete(target.sessionId);
+      this.#audit(target, { connected: true, issuedAt: startedAt, end: { reason: "server-restart" } });
+    }
+    return orphans.length;
   }
 
   /** Ends a session as TerminateSession asks; false when there is none. */
@@ -245,8 +266,12 @@ export class ExecSessions {
   #onEnd(r: Record_, end: SessionEnd): void {
     if (this.#records.get(r.target.sessionId) !== r) return;
     this.#records.delete(r.target.sessionId);
-    const t = r.target;
-    // The audit line: who ran what where, and how it ended.
+    if (r.session !== undefined) this.#journal?.delete(r.target.sessionId);
+    this.#audit(r.target, { connected: r.session !== undefined, issuedAt: r.issuedAt, end });
+  }
+
+  /** The audit line: who ran what where, and how it ended. */
+  #audit(t: ExecTarget, about: { connected: boolean; issuedAt: number; end: SessionEnd }): void {
     this.#logger.info("exec.session", {
       sessionId: t.sessionId,
       accessKeyId: t.accessKeyId ?? null,
@@ -256,11 +281,11 @@ export class ExecSessions {
       container: t.containerName,
       runtimeId: t.runtimeId,
       command: t.command,
-      connected: r.session !== undefined,
-      issuedAt: new Date(r.issuedAt).toISOString(),
+      connected: about.connected,
+      issuedAt: new Date(about.issuedAt).toISOString(),
       endedAt: new Date(this.#now()).toISOString(),
-      reason: end.reason,
-      exitCode: end.exitCode ?? null,
+      reason: about.end.reason,
+      exitCode: about.end.exitCode ?? null,
     });
   }
 

@@ -6,7 +6,9 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { Task } from "../../../generated/shapes.ts";
 import { createExecService, type ExecService } from "../../../src/runtime/exec/exec-service.ts";
 import { ExecSessionLimitError, IDLE_TIMEOUT_MESSAGE, type IssueRequest } from "../../../src/runtime/exec/exec-sessions.ts";
+import { openDatabase } from "../../../src/runtime/database.ts";
 import { createLogger } from "../../../src/runtime/logger.ts";
+import { ExecSessionStore } from "../../../src/runtime/store/exec-session-store.ts";
 import { ackFor, encodeFrame, json, keys } from "./plugin-client.ts";
 import { FakeExecBackend } from "./fake-exec-backend.ts";
 import { TestClient } from "./ws-test-client.ts";
@@ -314,5 +316,48 @@ describe("ECS Exec sessions over a real WebSocket", () => {
     const closed = await client.waitFor((f) => f.messageType === "channel_closed", "channel_closed");
     expect(json(closed).Output).toBe("local-ecs-api is shutting down.");
     expect(proc.killed).toBe(true);
+  });
+});
+
+describe("ECS Exec sessions across a crash", () => {
+  it("journals connected sessions; the next start reaps what a killed server left behind", async () => {
+    const db = openDatabase(":memory:");
+    const logger = createLogger("debug", (line) => logs.push(JSON.parse(line) as Record<string, unknown>));
+    const tasks = { get: () => undefined, subscribe: () => () => {} };
+    const first = createExecService({ backend, tasks, clock: { now: () => new Date(now) }, logger, db, sessions: { tickMs: 0 } });
+    const server = createServer((_req, res) => res.end());
+    server.on("upgrade", first.handleUpgrade);
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const firstHost = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      // One session ends normally (its row goes), one is connected when the server "dies".
+      const done = first.sessions.issue(request({ host: firstHost }));
+      const c1 = await connect(done.streamUrl);
+      const p1 = backend.next();
+      await c1.open(done.tokenValue);
+      (await p1).exit(0);
+      await c1.waitFor((f) => f.messageType === "channel_closed", "channel_closed");
+      const live = first.sessions.issue(request({ host: firstHost, runtimeId: "runtime-2" }));
+      const c2 = await connect(live.streamUrl);
+      const p2 = backend.next();
+      await c2.open(live.tokenValue);
+      await p2;
+      await expect.poll(() => new ExecSessionStore(db).all().map((r) => r.target.sessionId)).toEqual([live.sessionId]);
+
+      // A new server on the same database (the first never got to end its session).
+      const second = createExecService({ backend, tasks, clock: { now: () => new Date(now) }, logger, db, sessions: { tickMs: 0 } });
+      expect(await second.recovered).toBe(1);
+      expect(backend.reaped).toEqual([["runtime-2", live.sessionId]]);
+      expect(new ExecSessionStore(db).all()).toEqual([]);
+      expect(logs.filter((l) => l["event"] === "exec.session" && l["reason"] === "server-restart")).toEqual([
+        expect.objectContaining({ sessionId: live.sessionId, runtimeId: "runtime-2", taskArn: TASK, command: "/bin/sh" }),
+      ]);
+      await second.close();
+    } finally {
+      await first.close();
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+      db.close();
+    }
   });
 });

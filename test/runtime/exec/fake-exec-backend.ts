@@ -47,6 +47,7 @@ export class FakeExecProcess implements ExecProcess {
 
 export class FakeExecBackend implements ExecBackend {
   readonly started: FakeExecProcess[] = [];
+  readonly reaped: Array<[string, string]> = [];
   failWith: Error | undefined;
   #waiters: Array<(p: FakeExecProcess) => void> = [];
 
@@ -56,6 +57,10 @@ export class FakeExecBackend implements ExecBackend {
     this.started.push(p);
     for (const w of this.#waiters.splice(0)) w(p);
     return p;
+  }
+
+  async reap(runtimeId: string, tag: string): Promise<void> {
+    this.reaped.push([runtimeId, tag]);
   }
 
   /** The next process to start (or the last one, if one already has and none is awaited). */
