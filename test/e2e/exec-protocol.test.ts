@@ -74,6 +74,13 @@ describe("ECS Exec against real Docker: the SDK, a hand-written client, ssm-sess
         ],
       }),
     );
+    await t.ecs.send(
+      new RegisterTaskDefinitionCommand({
+        family: "exec-nobody",
+        taskRoleArn: ROLE,
+        containerDefinitions: [{ name: "app", image: TEST_IMAGE, memory: 64, command: IDLE, stopTimeout: 5, user: "nobody" }],
+      }),
+    );
     task = await runTask("exec-one");
   });
 
@@ -149,6 +156,18 @@ describe("ECS Exec against real Docker: the SDK, a hand-written client, ssm-sess
     expect(json(closed)).toMatchObject({ SessionId: out.session!.sessionId, Output: "" });
     await expect(TestClient.connect(out.session!.streamUrl!)).rejects.toThrow("upgrade refused: 403");
     await onlyOwnProcesses(task.containerId);
+  });
+
+  it("runs the command as root in a container whose user is not, and still leaves nothing behind", async () => {
+    const nobody = await runTask("exec-nobody");
+    const out = await execute(nobody.taskArn);
+    const c = await client(out.session!.streamUrl!);
+    await c.open(out.session!.tokenValue!);
+    c.type("echo uid-$(id -u) pid1-$(stat -c %U /proc/1); sleep 305 & (sleep 306 &); sleep 307\r");
+    await c.waitForOutput("uid-0 pid1-nobody");
+    await eventually("the session's sleeps", async () => ((await processes(nobody.containerId)).length === 6 ? true : undefined));
+    c.socket.terminate();
+    await onlyOwnProcesses(nobody.containerId);
   });
 
   it("a client that never acknowledges gets one window of output, then `yes` is paused; closing the socket kills it", async () => {

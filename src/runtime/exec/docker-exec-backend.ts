@@ -7,6 +7,14 @@ import type { ExecBackend, ExecProcess, ExecStartOptions } from "./exec-backend.
 /** The environment variable that tags an exec process and everything it starts (inherited by children). */
 export const EXEC_TAG_VARIABLE = "LOCAL_ECS_API_EXEC_SESSION";
 
+/** The shell the trampoline and the sweep use; most images have it (distroless ones do not). */
+const SHELL = "/bin/sh";
+/**
+ * Runs the command through `exec` from a shell. Processes that `docker exec` starts directly may be
+ * non-dumpable (e.g. root in a container whose user is not root), so even root in the container cannot
+ * read their environment to find the tag; one more execve under the same credentials makes it readable.
+ */
+const TRAMPOLINE = [SHELL, "-c", 'exec "$@"', "sh"];
 /** How long a hung-up command may take to end by itself before SIGKILL. */
 const HANGUP_GRACE_SECONDS = 1;
 /** Bound on waiting for Docker to report an exec as finished. */
@@ -44,6 +52,7 @@ export class DockerExecBackend implements ExecBackend {
 
   async start(containerRuntimeId: string, options: ExecStartOptions): Promise<ExecProcess> {
     const container = this.#docker.getContainer(containerRuntimeId);
+    const shell = await hasShell(container);
     const env = { ...options.env };
     if (options.envDefaults !== undefined && Object.keys(options.envDefaults).length > 0) {
       const info = await container.inspect();
@@ -56,25 +65,27 @@ export class DockerExecBackend implements ExecBackend {
       AttachStdout: true,
       AttachStderr: true,
       Tty: options.tty,
-      Cmd: options.argv,
+      Cmd: shell ? [...TRAMPOLINE, ...options.argv] : options.argv,
       Env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
       ...(options.user === undefined ? {} : { User: options.user }),
     });
     const socket = await exec.start({ hijack: true, stdin: true, Tty: options.tty });
     // Writes after the command ended fail with EPIPE; the session learns of the end from `output`.
     socket.on("error", (err) => this.#logger.debug("exec.socket-error", { execId: exec.id, error: err }));
-    return new DockerExecProcess({ docker: this.#docker, container, exec, socket, options, logger: this.#logger, killVia: this.#killVia });
+    return new DockerExecProcess({ docker: this.#docker, container, exec, socket, options, logger: this.#logger, killVia: shell ? this.#killVia : this.#killVia.filter((v) => v !== "container") });
   }
 
-  async reap(containerRuntimeId: string, tag: string): Promise<void> {
+  async reap(containerRuntimeId: string, { tag, user }: { tag: string; user?: string | undefined }): Promise<void> {
     const container = this.#docker.getContainer(containerRuntimeId);
     const running = await container.inspect().then(
       (info) => info.State.Running,
       () => false,
     );
     if (!running) return;
+    const shell = await hasShell(container);
     for (const via of this.#killVia) {
-      if (via === "container" ? await sweepInContainer(container, tag, this.#logger) : await sweepOnHost(tag)) return;
+      if (via === "container" && !shell) continue;
+      if (via === "container" ? await sweepInContainer(container, tag, user, this.#logger) : await sweepOnHost(tag)) return;
     }
     this.#logger.warn("exec.reap-failed", { containerId: containerRuntimeId, tag });
   }
@@ -87,6 +98,7 @@ class DockerExecProcess implements ExecProcess {
   readonly #exec: Docker.Exec;
   readonly #socket: Duplex;
   readonly #tag: string;
+  readonly #user: string | undefined;
   readonly #logger: Logger;
   readonly #killVia: KillVia[];
   readonly #ended: Promise<void>;
@@ -105,6 +117,7 @@ class DockerExecProcess implements ExecProcess {
     this.#exec = p.exec;
     this.#socket = p.socket;
     this.#tag = p.options.tag;
+    this.#user = p.options.user;
     this.#logger = p.logger;
     this.#killVia = p.killVia;
     this.stdin = p.socket;
@@ -146,7 +159,7 @@ class DockerExecProcess implements ExecProcess {
     let done = false;
     for (const via of this.#killVia) {
       if (via === "host" && !running) continue;
-      done = via === "container" ? await sweepInContainer(this.#container, this.#tag, this.#logger) : await this.#killOnHost(before!.Pid);
+      done = via === "container" ? await sweepInContainer(this.#container, this.#tag, this.#user, this.#logger) : await this.#killOnHost(before!.Pid);
       if (done) break;
     }
     this.#socket.destroy();
@@ -165,15 +178,25 @@ class DockerExecProcess implements ExecProcess {
   }
 }
 
+/** Whether the container has /bin/sh (a stat through the engine's archive API; nothing runs). */
+async function hasShell(container: Docker.Container): Promise<boolean> {
+  return container.infoArchive({ path: SHELL }).then(
+    () => true,
+    () => false,
+  );
+}
+
 function tagEntry(tag: string): string {
   return `${EXEC_TAG_VARIABLE}=${tag}`;
 }
 
 /**
- * A root `sh` in the container signals every process whose environment carries the tag: SIGHUP, then
- * SIGKILL for what is left after the grace period. False when it cannot run (no `sh`, container gone).
+ * A `sh` in the container signals every process whose environment carries the tag: SIGHUP, then
+ * SIGKILL for what is left after the grace period. It runs as the command's user (undefined: the
+ * container's), who may read those environments and signal those processes without CAP_SYS_PTRACE,
+ * which containers lack. False when it cannot run (no `sh`, container gone).
  */
-async function sweepInContainer(container: Docker.Container, tag: string, logger: Logger): Promise<boolean> {
+async function sweepInContainer(container: Docker.Container, tag: string, user: string | undefined, logger: Logger): Promise<boolean> {
   const steps = HANGUP_GRACE_SECONDS * 10;
   const script = [
     'tagged() { for d in /proc/[0-9]*; do tr "\\0" "\\n" < "$d/environ" 2>/dev/null | grep -qxF "$1" && echo "${d#/proc/}"; done; }',
@@ -185,7 +208,12 @@ async function sweepInContainer(container: Docker.Container, tag: string, logger
     "exit 0",
   ].join("\n");
   try {
-    const sweep = await container.exec({ Cmd: ["sh", "-c", script, "sh", tagEntry(tag)], User: "0", AttachStdout: true, AttachStderr: true });
+    const sweep = await container.exec({
+      Cmd: [SHELL, "-c", script, "sh", tagEntry(tag)],
+      ...(user === undefined ? {} : { User: user }),
+      AttachStdout: true,
+      AttachStderr: true,
+    });
     const stream = await sweep.start({ hijack: true, stdin: false });
     stream.resume();
     await new Promise<void>((resolve) => {

@@ -7,10 +7,11 @@ import type { Readable } from "node:stream";
 export interface ExecBackend {
   start(containerRuntimeId: string, options: ExecStartOptions): Promise<ExecProcess>;
   /**
-   * Kills every process in the container started under `tag` by an exec this server no longer holds
-   * (its sessions were lost in a crash). Never rejects; a stopped or removed container has nothing left.
+   * Kills every process in the container started under `tag` (as `user`, as it was started) by an exec
+   * this server no longer holds (its session was lost in a crash). Never rejects; a stopped or removed
+   * container has nothing left.
    */
-  reap(containerRuntimeId: string, tag: string): Promise<void>;
+  reap(containerRuntimeId: string, options: { tag: string; user?: string | undefined }): Promise<void>;
 }
 
 export interface ExecStartOptions {

@@ -59,8 +59,13 @@ export class ExecSession {
   readonly #opts: ExecSessionOptions;
   readonly #channel: DataChannel;
   #process: ExecProcess | undefined;
-  /** Keystrokes go straight to the process once what was typed before it started has been handed over. */
+  /**
+   * Keystrokes go straight to the process only when nothing typed earlier is still held and no resize is
+   * on its way to Docker: a command typed after a resize must see the new size, as on a real terminal.
+   */
   #stdinReady = false;
+  #sized = false;
+  #resizesInFlight = 0;
   #pendingStdin: Buffer[] = [];
   #pendingBytes = 0;
   #size: TerminalSize | undefined;
@@ -162,9 +167,25 @@ export class ExecSession {
 
   #resize(size: TerminalSize): void {
     this.#size = size;
-    this.#process?.resize(size.cols, size.rows).catch((err: unknown) => {
-      this.#opts.logger.debug("exec.resize-failed", { sessionId: this.target.sessionId, error: err });
-    });
+    const proc = this.#process;
+    if (proc === undefined || !this.#sized) return; // #attach applies the latest size
+    this.#resizesInFlight++;
+    this.#stdinReady = false;
+    proc
+      .resize(size.cols, size.rows)
+      .catch((err: unknown) => this.#opts.logger.debug("exec.resize-failed", { sessionId: this.target.sessionId, error: err }))
+      .finally(() => {
+        if (--this.#resizesInFlight === 0) this.#flushStdin(proc);
+      });
+  }
+
+  /** Hands over what was typed while the command started or the terminal was being resized. */
+  #flushStdin(proc: ExecProcess): void {
+    if (this.#ended !== undefined) return;
+    for (const chunk of this.#pendingStdin) proc.stdin.write(chunk);
+    this.#pendingStdin = [];
+    this.#pendingBytes = 0;
+    this.#stdinReady = true;
   }
 
   #startProcess(size: TerminalSize): void {
@@ -203,16 +224,16 @@ export class ExecSession {
       return;
     }
     // The terminal gets its size before the first keystroke runs anything that asks for it.
-    if (this.#size !== undefined) {
-      await proc.resize(this.#size.cols, this.#size.rows).catch((err: unknown) => {
+    const initial = this.#size;
+    if (initial !== undefined) {
+      await proc.resize(initial.cols, initial.rows).catch((err: unknown) => {
         this.#opts.logger.debug("exec.resize-failed", { sessionId: this.target.sessionId, error: err });
       });
     }
     if (this.#ended !== undefined) return;
-    for (const chunk of this.#pendingStdin) proc.stdin.write(chunk);
-    this.#pendingStdin = [];
-    this.#pendingBytes = 0;
-    this.#stdinReady = true;
+    this.#sized = true;
+    if (this.#size !== initial && this.#size !== undefined) this.#resize(this.#size);
+    else this.#flushStdin(proc);
     proc.output.on("data", (chunk: Buffer) => {
       // A client that stops acknowledging stops the command's output, not our memory.
       if (!this.#channel.write(chunk)) proc.output.pause();

@@ -193,7 +193,7 @@ export class ExecSessions {
     const orphans = this.#journal?.all() ?? [];
     for (const { target, startedAt } of orphans) {
       if (this.#records.has(target.sessionId)) continue;
-      await this.#backend.reap(target.runtimeId, target.sessionId);
+      await this.#backend.reap(target.runtimeId, { tag: target.sessionId, user: this.#opts.user });
       this.#journal?.delete(target.sessionId);
       this.#audit(target, { connected: true, issuedAt: startedAt, end: { reason: "server-restart" } });
     }

@@ -59,7 +59,7 @@ export class FakeExecBackend implements ExecBackend {
     return p;
   }
 
-  async reap(runtimeId: string, tag: string): Promise<void> {
+  async reap(runtimeId: string, { tag }: { tag: string }): Promise<void> {
     this.reaped.push([runtimeId, tag]);
   }
 
