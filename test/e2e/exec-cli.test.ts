@@ -1,5 +1,6 @@
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
+import { connect, createServer as createNetServer, type AddressInfo, type Socket } from "node:net";
 import { delimiter } from "node:path";
 import { CreateClusterCommand, DescribeTasksCommand, RegisterTaskDefinitionCommand, RunTaskCommand, StopTaskCommand } from "@aws-sdk/client-ecs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -54,10 +55,10 @@ describe.skipIf(pluginDir === undefined)("ECS Exec with the real AWS CLI v2 and 
     });
   }
 
-  function execSession(taskArn: string, container: string, command: string): CliSession {
+  function execSession(taskArn: string, container: string, command: string, endpoint = t.url): CliSession {
     const child = spawn(
       "/usr/bin/aws",
-      ["ecs", "execute-command", "--endpoint-url", t.url, "--region", "us-east-1", "--cluster", CLUSTER, "--task", taskArn, "--container", container, "--interactive", "--command", command],
+      ["ecs", "execute-command", "--endpoint-url", endpoint, "--region", "us-east-1", "--cluster", CLUSTER, "--task", taskArn, "--container", container, "--interactive", "--command", command],
       { env: env() },
     );
     spawned.push(child);
@@ -160,6 +161,24 @@ describe.skipIf(pluginDir === undefined)("ECS Exec with the real AWS CLI v2 and 
     await s.exited;
   });
 
+  it("a dropped connection: the plugin asks ResumeSession, is told the session timed out, exits; the shell is killed", async () => {
+    const { taskArn, containerId } = await runTask();
+    const proxy = await tcpProxy(Number(new URL(t.url).port));
+    try {
+      // Through the proxy: the stream URL follows the Host the CLI used, so the WebSocket goes through it too.
+      const s = execSession(taskArn, "app", "/bin/sh", proxy.url);
+      s.type("sleep 300\n");
+      await eventually("sleep 300 in the container", async () => ((await processes(containerId)).some((p) => p.includes("sleep 300")) ? true : undefined), 20_000);
+      proxy.cutAll();
+      expect(await s.exited).toBe(0);
+      const sessionId = /Starting session with SessionId: (ecs-execute-command-[0-9a-f]+)/.exec(s.output())?.[1];
+      expect(s.output()).toContain(`Session: ${sessionId} timed out.`);
+      await onlyOwnProcesses(containerId);
+    } finally {
+      await proxy.close();
+    }
+  });
+
   it("ends the session when the task stops", async () => {
     const { taskArn } = await runTask();
     const s = execSession(taskArn, "app", "/bin/sh");
@@ -170,6 +189,34 @@ describe.skipIf(pluginDir === undefined)("ECS Exec with the real AWS CLI v2 and 
     expect(s.output()).toMatch(/The task was stopped\.|Exiting session with sessionId/);
   });
 });
+
+/** A TCP proxy to the server whose connections a test can cut (as a network would). */
+async function tcpProxy(port: number): Promise<{ url: string; cutAll(): void; close(): Promise<void> }> {
+  const sockets = new Set<Socket>();
+  const server = createNetServer((client) => {
+    const upstream = connect(port, "127.0.0.1");
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.on("close", () => sockets.delete(s)).on("error", () => {});
+    }
+    client.pipe(upstream).on("close", () => client.destroy());
+    upstream.pipe(client).on("close", () => upstream.destroy());
+    client.on("close", () => upstream.destroy());
+    upstream.on("close", () => client.destroy());
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const cutAll = (): void => {
+    for (const s of sockets) s.destroy();
+  };
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    cutAll,
+    close: () => {
+      cutAll();
+      return new Promise((r) => server.close(() => r()));
+    },
+  };
+}
 
 function childrenOf(pid: number): number[] {
   const out: number[] = [];
