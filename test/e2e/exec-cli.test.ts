@@ -14,6 +14,9 @@ const ROLE = "arn:aws:iam::000000000000:role/exec";
 // Two stable processes (sh waiting on one sleep): anything more in the container came from an exec.
 const IDLE = ["sh", "-c", "trap 'exit 0' TERM; sleep 3600 & wait"];
 
+// Each test starts the AWS CLI (Python) a few times: seconds apiece on a loaded machine.
+const CLI_TEST_TIMEOUT_MS = 180_000;
+
 const pluginDir = findSessionManagerPlugin();
 if (pluginDir === undefined) {
   const banner = "#".repeat(100);
@@ -113,7 +116,7 @@ describe.skipIf(pluginDir === undefined)("ECS Exec with the real AWS CLI v2 and 
     await removeClusterContainers(CLUSTER);
   });
 
-  it("opens a shell: `echo $HOSTNAME; exit` through a pipe prints the container's hostname, then the session ends cleanly", async () => {
+  it("opens a shell: `echo $HOSTNAME; exit` through a pipe prints the container's hostname, then the session ends cleanly", { timeout: CLI_TEST_TIMEOUT_MS }, async () => {
     const ran = await cli(["ecs", "run-task", "--cluster", CLUSTER, "--task-definition", "exec-idle", "--enable-execute-command"]);
     expect(ran.code, ran.out).toBe(0);
     const taskArn: string = JSON.parse(ran.out).tasks[0].taskArn;
@@ -140,7 +143,7 @@ describe.skipIf(pluginDir === undefined)("ECS Exec with the real AWS CLI v2 and 
     await onlyOwnProcesses(containerId);
   });
 
-  it("runs a command line the way ECS splits it", async () => {
+  it("runs a command line the way ECS splits it", { timeout: CLI_TEST_TIMEOUT_MS }, async () => {
     const { taskArn } = await runTask();
     const s = execSession(taskArn, "app", "sh -c 'echo one-$((40+2)); echo two'");
     expect(await s.exited).toBe(0);
@@ -148,7 +151,7 @@ describe.skipIf(pluginDir === undefined)("ECS Exec with the real AWS CLI v2 and 
     expect(s.output()).toContain("Exiting session with sessionId: ecs-execute-command-");
   });
 
-  it("kills the shell and what it started when the plugin dies (no stray docker exec)", async () => {
+  it("kills the shell and what it started when the plugin dies (no stray docker exec)", { timeout: CLI_TEST_TIMEOUT_MS }, async () => {
     const { taskArn, containerId } = await runTask();
     const s = execSession(taskArn, "app", "/bin/sh");
     s.type("sleep 300 &\nsleep 301\n");
@@ -161,7 +164,7 @@ describe.skipIf(pluginDir === undefined)("ECS Exec with the real AWS CLI v2 and 
     await s.exited;
   });
 
-  it("a dropped connection: the plugin asks ResumeSession, is told the session timed out, exits; the shell is killed", async () => {
+  it("a dropped connection: the plugin asks ResumeSession, is told the session timed out, exits; the shell is killed", { timeout: CLI_TEST_TIMEOUT_MS }, async () => {
     const { taskArn, containerId } = await runTask();
     const proxy = await tcpProxy(Number(new URL(t.url).port));
     try {
@@ -179,7 +182,7 @@ describe.skipIf(pluginDir === undefined)("ECS Exec with the real AWS CLI v2 and 
     }
   });
 
-  it("ends the session when the task stops", async () => {
+  it("ends the session when the task stops", { timeout: CLI_TEST_TIMEOUT_MS }, async () => {
     const { taskArn } = await runTask();
     const s = execSession(taskArn, "app", "/bin/sh");
     s.type("echo ready-$((1+1))\n");

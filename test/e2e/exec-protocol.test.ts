@@ -106,7 +106,7 @@ describe("ECS Exec against real Docker: the SDK, a hand-written client, ssm-sess
     await expect(TestClient.connect(out.session!.streamUrl!)).rejects.toThrow("upgrade refused: 403");
   });
 
-  it("refuses with ECS's exceptions: not enabled, not running, interactive false, container, task and cluster unknown", async () => {
+  it("refuses with ECS's exceptions: not enabled, not running, interactive false, container, task and cluster unknown", { timeout: 120_000 }, async () => {
     const plain = await runTask("exec-one", false);
     const two = await runTask("exec-two");
     const stopped = await runTask("exec-one");

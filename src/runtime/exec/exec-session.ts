@@ -112,10 +112,6 @@ export class ExecSession {
     return this.#channel.lastInputAt;
   }
 
-  get unacknowledged(): number {
-    return this.#channel.unacknowledged;
-  }
-
   get ended(): boolean {
     return this.#ended !== undefined;
   }

@@ -64,7 +64,7 @@ const STOPPING_STATUSES = new Set(["DEACTIVATING", "STOPPING", "DEPROVISIONING",
 /** A socket that has not presented its token by then is closed. */
 const OPEN_TIMEOUT_MS = 10_000;
 
-type Record_ = {
+type SessionRecord = {
   target: ExecTarget;
   tokenHash: Buffer;
   issuedAt: number;
@@ -85,7 +85,7 @@ export class ExecSessions {
   readonly #backend: ExecBackend;
   readonly #clock: Clock;
   readonly #logger: Logger;
-  readonly #records = new Map<string, Record_>();
+  readonly #records = new Map<string, SessionRecord>();
   readonly #unsubscribe: () => void;
   readonly #timer: NodeJS.Timeout | undefined;
   #closed = false;
@@ -255,7 +255,7 @@ export class ExecSessions {
     }
   }
 
-  #endRecord(r: Record_, end: SessionEnd): Promise<void> {
+  #endRecord(r: SessionRecord, end: SessionEnd): Promise<void> {
     for (const w of r.waiting) w.socket.close(1008, "session ended");
     r.waiting.clear();
     if (r.session !== undefined) return r.session.end(end);
@@ -263,7 +263,7 @@ export class ExecSessions {
     return Promise.resolve();
   }
 
-  #onEnd(r: Record_, end: SessionEnd): void {
+  #onEnd(r: SessionRecord, end: SessionEnd): void {
     if (this.#records.get(r.target.sessionId) !== r) return;
     this.#records.delete(r.target.sessionId);
     if (r.session !== undefined) this.#journal?.delete(r.target.sessionId);
@@ -289,7 +289,7 @@ export class ExecSessions {
     });
   }
 
-  #redeem(r: Record_, token: string): boolean {
+  #redeem(r: SessionRecord, token: string): boolean {
     if (r.session !== undefined || this.#now() >= r.expiresAt) return false;
     return timingSafeEqual(hash(token), r.tokenHash);
   }
