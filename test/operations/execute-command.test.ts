@@ -120,6 +120,23 @@ describe("ExecuteCommand", () => {
     expect(await errorOf(exec({ task: taskArn }))).toEqual({ type: "InvalidParameterException", message: NOT_ENABLED_MESSAGE });
   });
 
+  it("refuses a container that has stopped in a running task (its agent stopped with it)", async () => {
+    await fx.call("RegisterTaskDefinition", {
+      family: "sidecar",
+      taskRoleArn: ROLE,
+      containerDefinitions: [
+        { name: "app", image: IMAGE, memory: 64 },
+        { name: "side", image: IMAGE, memory: 32, essential: false },
+      ],
+    });
+    const taskArn = await running("sidecar");
+    fixture.fake.exit(fixture.fake.find("side", taskArn)!.id, 0);
+    await engine.waitFor(taskArn, (t) => t.containers?.find((c) => c.name === "side")?.lastStatus === "STOPPED", 5000);
+    expect(engine.get(taskArn)!.lastStatus).toBe("RUNNING");
+    expect(await errorOf(exec({ task: taskArn, container: "side" }))).toEqual({ type: "InvalidParameterException", message: NOT_ENABLED_MESSAGE });
+    await expect(exec({ task: taskArn, container: "app" })).resolves.toMatchObject({ containerName: "app" });
+  });
+
   it("refuses a third concurrent session on one container with ECS's ClientException", async () => {
     const taskArn = await running("two");
     await exec({ task: taskArn, container: "app" });
