@@ -4,7 +4,7 @@ import { connect, createServer as createNetServer, type AddressInfo, type Socket
 import { delimiter } from "node:path";
 import { CreateClusterCommand, DescribeTasksCommand, RegisterTaskDefinitionCommand, RunTaskCommand, StopTaskCommand } from "@aws-sdk/client-ecs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { docker, removeClusterContainers, taskContainerId, TEST_IMAGE } from "../support/docker.ts";
+import { docker, removeClusterContainers, removeClusterNetworks, taskContainerId, TEST_IMAGE } from "../support/docker.ts";
 import { eventually } from "../support/eventually.ts";
 import { startTestServer, type TestServer } from "../support/server.ts";
 import { findSessionManagerPlugin, PLUGIN_BUILD_DIR } from "../support/session-manager-plugin.ts";
@@ -114,6 +114,7 @@ describe.skipIf(pluginDir === undefined)("ECS Exec with the real AWS CLI v2 and 
     }
     await t?.close();
     await removeClusterContainers(CLUSTER);
+    await removeClusterNetworks(CLUSTER);
   });
 
   it("opens a shell: `echo $HOSTNAME; exit` through a pipe prints the container's hostname, then the session ends cleanly", { timeout: CLI_TEST_TIMEOUT_MS }, async () => {

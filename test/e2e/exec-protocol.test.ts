@@ -14,7 +14,7 @@ import { ssm } from "ssm-session";
 import { WebSocket } from "ws";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { NOT_ENABLED_MESSAGE } from "../../src/operations/execute-command.ts";
-import { docker, removeClusterContainers, taskContainerId, TEST_IMAGE } from "../support/docker.ts";
+import { docker, removeClusterContainers, removeClusterNetworks, taskContainerId, TEST_IMAGE } from "../support/docker.ts";
 import { eventually } from "../support/eventually.ts";
 import { startTestServer, type TestServer } from "../support/server.ts";
 import { ackFor, handshakeResponse, json, size } from "../runtime/exec/plugin-client.ts";
@@ -94,6 +94,7 @@ describe("ECS Exec against real Docker: the SDK, a hand-written client, ssm-sess
     ssmClient?.destroy();
     await t?.close();
     await removeClusterContainers(CLUSTER);
+    await removeClusterNetworks(CLUSTER);
   });
 
   it("answers ExecuteCommand with a ws:// stream URL on the endpoint the client used", async () => {
