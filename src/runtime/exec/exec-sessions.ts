@@ -290,7 +290,7 @@ export class ExecSessions {
   }
 
   #redeem(r: SessionRecord, token: string): boolean {
-    if (r.session !== undefined || this.#now() >= r.expiresAt) return false;
+    if (this.#records.get(r.target.sessionId) !== r || r.session !== undefined || this.#now() >= r.expiresAt) return false;
     return timingSafeEqual(hash(token), r.tokenHash);
   }
 
