@@ -12,6 +12,8 @@ export interface OperationContext {
   region: string;
   /** The caller's access key id when the request was signed, e.g. for `registeredBy`. */
   accessKeyId: string | undefined;
+  /** The Host header the caller used (host[:port]), e.g. for URLs that must lead back to this server. */
+  host?: string | undefined;
 }
 
 export interface OperationDeps {

@@ -32,6 +32,11 @@ export interface ProtocolOptions {
    * test doubles as a conformance check); a violation becomes an InternalFailure naming it.
    */
   validateOutputs?: boolean;
+  /**
+   * Other services answered on the same endpoint, by X-Amz-Target prefix (ECS Exec: the SSM calls the
+   * session-manager-plugin sends to the endpoint it was given). They answer plain JSON 1.1.
+   */
+  otherServices?: ReadonlyArray<{ prefix: string; handle(target: string, body: Buffer): Promise<{ status: number; body: unknown }> }>;
 }
 
 type Handler = (input: unknown, ctx: OperationContext) => Promise<unknown>;
@@ -82,6 +87,12 @@ export function createProtocolHandler(options: ProtocolOptions): (req: IncomingM
       return;
     }
     const spec = operationsByTarget.get(target);
+    const other = spec === undefined ? options.otherServices?.find((s) => target.startsWith(`${s.prefix}.`)) : undefined;
+    if (other !== undefined) {
+      const answer = await other.handle(target, body);
+      writeJson(res, answer.status, requestId, answer.body);
+      return;
+    }
     if (spec === undefined) {
       const op = target.startsWith(SERVICE_TARGET_PREFIX + ".") ? target.slice(SERVICE_TARGET_PREFIX.length + 1) : target;
       writeError(res, requestId, new UnknownOperationException(`Operation ${op} is not an ECS operation (X-Amz-Target: ${target})`));
@@ -92,6 +103,7 @@ export function createProtocolHandler(options: ProtocolOptions): (req: IncomingM
       requestId,
       region: callerRegion(req) ?? options.region,
       accessKeyId: callerAccessKeyId(req),
+      host: header(req, "host"),
     };
     const impl = handlers.get(target);
     if (impl === undefined) {

@@ -30,6 +30,8 @@ import { DockerEngineProbe } from "./backend/docker/docker-engine-probe.ts";
 import type { EngineProbeFactory } from "./instances/engine-probe.ts";
 import { InstanceConfigError } from "./instances/instance-config.ts";
 import { DaemonScheduler } from "./daemons/daemon-scheduler.ts";
+import { executeCommandOperations } from "../operations/execute-command.ts";
+import { createExecService, type ExecService } from "./exec/exec-service.ts";
 
 export interface ServerOptions {
   config?: Config;
@@ -120,6 +122,7 @@ export async function createServer(options: ServerOptions = {}): Promise<LocalEc
     cleanups.push(() => opened.close());
     extraOperations.push(opened.operations);
   }
+  let exec: ExecService | undefined;
   if (options.docker !== false) {
     const store = new TaskStore(db);
     const docker = new DockerHost({
@@ -208,8 +211,10 @@ export async function createServer(options: ServerOptions = {}): Promise<LocalEc
       await agent.stop();
     });
     tasks = taskView(engine);
+    exec = createExecService({ backend: docker.execBackend(logger.child({ component: "exec" })), tasks: engine, clock, logger, db });
     const capacity: TaskCapacity = { available: () => started && availability.up };
     extraOperations.push(
+      executeCommandOperations(deps, { tasks: engine, clusters: stores.clusters, sessions: exec.sessions }),
       taskOperations(deps, {
         engine,
         clusters: stores.clusters,
@@ -235,6 +240,7 @@ export async function createServer(options: ServerOptions = {}): Promise<LocalEc
     region: config.region,
     maxBodyBytes: config.maxBodyBytes,
     validateOutputs: options.validateResponses ?? false,
+    otherServices: exec === undefined ? [] : [exec.ssm],
   });
 
   const localOperations = operationNames.filter((name) => operationHandler(operations, operationSpecs[name]) !== undefined);
@@ -256,6 +262,8 @@ export async function createServer(options: ServerOptions = {}): Promise<LocalEc
   const serve = ui === undefined ? handler : (req: IncomingMessage, res: ServerResponse) => void (ui.handle(req, res) || handler(req, res));
 
   const http: Server = createHttpServer({ keepAliveTimeout: 65_000, requestTimeout: 60_000, headersTimeout: 20_000 }, serve);
+  // ECS Exec's data channel: WebSocket upgrades on the same port.
+  if (exec !== undefined) http.on("upgrade", exec.handleUpgrade);
   // A slow client only ties up its own socket; the timeouts above bound how long it can.
   http.on("clientError", (_err, socket) => {
     if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n");
@@ -294,6 +302,9 @@ export async function createServer(options: ServerOptions = {}): Promise<LocalEc
     async close() {
       if (closed) return;
       closed = true;
+      // Exec sessions first: their upgraded sockets would hold http.close() open, and their processes
+      // are killed while the engine and Docker are still there.
+      await exec?.close();
       webConsole?.close();
       await new Promise<void>((resolve) => {
         http.close(() => resolve());

@@ -16,6 +16,12 @@ export async function removeClusterContainers(clusterName: string): Promise<void
   if (ids.length > 0) await docker("rm", "-f", "-v", ...ids).catch(() => "");
 }
 
+/** Removes the task networks a test's cluster left behind (the engine keeps spares warm per cluster). */
+export async function removeClusterNetworks(clusterName: string): Promise<void> {
+  const ids = (await docker("network", "ls", "-q", "--filter", `label=com.amazonaws.ecs.cluster=${clusterName}`)).split("\n").filter(Boolean);
+  if (ids.length > 0) await docker("network", "rm", ...ids).catch(() => "");
+}
+
 /** Container id of one task container, found by its ECS labels. */
 export async function taskContainerId(taskArn: string, containerName: string): Promise<string> {
   return docker("ps", "-aq", "--filter", `label=com.amazonaws.ecs.task-arn=${taskArn}`, "--filter", `label=com.amazonaws.ecs.container-name=${containerName}`);

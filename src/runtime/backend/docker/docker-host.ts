@@ -3,6 +3,7 @@
 // that hands dockerode around; everything above sees a TaskBackend.
 import type { Logger } from "../../logger.ts";
 import { DockerBackend, type DockerBackendOptions } from "./docker-backend.ts";
+import { DockerExecBackend } from "./docker-exec-backend.ts";
 import { DockerRuntime, type DockerRuntimeOptions } from "./docker-runtime.ts";
 import type { AgentEndpoint, AgentEndpointRequest } from "../../agent/agent-endpoint.ts";
 import { startAgentEndpoint } from "./endpoint-network.ts";
@@ -31,6 +32,11 @@ export class DockerHost {
     });
     const v = await Promise.race([this.#runtime.docker.version(), timeout]).finally(() => clearTimeout(timer));
     return { version: v.Version, apiVersion: v.ApiVersion };
+  }
+
+  /** ECS Exec's `docker exec` bridge on this engine. */
+  execBackend(logger: Logger): DockerExecBackend {
+    return new DockerExecBackend(this.#runtime.docker, logger);
   }
 
   /** Follows whether the engine answers (from an events subscription of its own, never by probing per request). */
