@@ -46,10 +46,28 @@ describe("Dockerfile", () => {
     expect(dockerfile).toMatch(/npm ci --omit=dev --omit=optional/);
   });
 
+  test("runs the JavaScript that `npm run build` emits, not the TypeScript sources", async () => {
+    const dockerfile = await read("Dockerfile");
+    expect(dockerfile).toMatch(/^RUN npm run build$/m);
+    expect(dockerfile).toMatch(/^COPY --from=build \/app\/dist \.\/dist$/m);
+    expect(dockerfile).toMatch(/^ENTRYPOINT \["node", "dist\/cli\.cjs"\]$/m);
+    expect(dockerfile).not.toMatch(/^COPY src /m);
+    const pkg = JSON.parse(await read("package.json")) as { bin: Record<string, string>; scripts: Record<string, string> };
+    expect(pkg.bin["local-ecs-api"]).toBe("dist/cli.cjs");
+    expect(pkg.scripts["start"]).toBe("node dist/cli.cjs serve");
+  });
+
   test(".dockerignore keeps node_modules and local data out of the build context", async () => {
     const lines = (await read(".dockerignore")).split("\n").filter((l) => l !== "" && !l.startsWith("#"));
     expect(lines[0]).toBe("*");
-    expect(lines.filter((l) => l.startsWith("!")).sort()).toEqual(["!generated/", "!package-lock.json", "!package.json", "!src/"]);
+    expect(lines.filter((l) => l.startsWith("!")).sort()).toEqual([
+      "!generated/",
+      "!package-lock.json",
+      "!package.json",
+      "!scripts/",
+      "!src/",
+      "!tsconfig.json",
+    ]);
   });
 });
 
