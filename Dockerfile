@@ -27,7 +27,8 @@ COPY tsconfig.json ./
 COPY scripts ./scripts
 COPY generated ./generated
 COPY src ./src
-# The image runs JavaScript: one bundle, dist/cli.cjs (see scripts/build.ts); no type stripping at start-up.
+# The image runs JavaScript: dist/cli.cjs, a launcher, and the bundle dist/local-ecs-api.cjs (see
+# scripts/build.ts); no type stripping at start-up.
 RUN npm run build
 
 FROM node:24-bookworm-slim
