@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from "node:crypto";
+import { hash, randomBytes, randomUUID } from "node:crypto";
 import type Dockerode from "dockerode";
 import type {
   Attachment,
@@ -1006,7 +1006,9 @@ export class TaskEngine {
     if (this.#closed) return;
     state.cleanedUp = true;
     this.#commit(w);
-    if (!this.store.has(taskArn)) this.#work.delete(taskArn);
+    // Nothing is left to drive: the stored snapshot and bookkeeping serve every read from here on (as
+    // after a restart, which does not re-adopt cleaned-up tasks), so the working copy is not kept.
+    this.#work.delete(taskArn);
   }
 
   #scheduleDeadline(w: Working, deadline: number | undefined): void {
@@ -1171,7 +1173,7 @@ export class TaskEngine {
       return out;
     });
     const fp = fingerprintOf(task);
-    const stateFp = JSON.stringify(state);
+    const stateFp = digest(JSON.stringify(state));
     if (fp !== w.fingerprint) {
       task.version = (task.version ?? 0) + 1;
       w.fingerprint = fp;
@@ -1254,7 +1256,12 @@ function mergeExtras(into: ContainerCreateExtras, more: ContainerCreateExtras): 
 
 function fingerprintOf(task: Task): string {
   const { version: _version, ...rest } = task;
-  return JSON.stringify(rest);
+  return digest(JSON.stringify(rest));
+}
+
+/** Fingerprints are only compared, so a digest is kept instead of a few KB of JSON per task. */
+function digest(json: string): string {
+  return hash("sha1", json, "base64");
 }
 
 function summary(task: Task | undefined): unknown {

@@ -68,15 +68,21 @@ const MAX_CACHED_PAGES = 64;
 /**
  * A stored task. The record object lives as long as the task (a put updates it in place), so the
  * list indexes can hold it; `seq` is its position in the store's order (first put, or load order).
+ *
+ * Memory per task is what a server with thousands of stopped tasks is made of, so each entry keeps one
+ * copy of each thing: the frozen snapshot, its wire JSON once (text until first sent, then only its
+ * UTF-8 bytes) and the engine's bookkeeping as the JSON text it was saved as (parsed on demand).
  */
 interface Entry {
   readonly seq: number;
   task: Task;
-  runtime: unknown;
-  /** Wire JSON of `task` (serializeTask, stringified); undefined until first needed after a load. */
-  json: string | undefined;
-  /** `json` as UTF-8, made on first use. */
-  bytes: Buffer | undefined;
+  /** JSON of the engine's bookkeeping, as written to SQLite; undefined when there is none. */
+  runtime: string | undefined;
+  /**
+   * Wire JSON of `task` (serializeTask, stringified): the text written to SQLite at put, replaced by its
+   * UTF-8 bytes the first time it is sent (never both); undefined until first needed after a load.
+   */
+  wire: string | Buffer | undefined;
   /** familyOf(task.taskDefinitionArn), computed once per put. */
   family: string;
   /** The index bucket holding the entry (its cluster and desiredStatus at the last put). */
@@ -157,17 +163,17 @@ export class TaskStore {
       const task = deserializeTask(JSON.parse(row.doc), "task");
       if (task.taskArn === undefined) continue;
       // The stored doc is not reused as the wire JSON: it was written by whatever version saved it.
-      this.#set(task.taskArn, freeze(task), row.runtime === null ? undefined : JSON.parse(row.runtime), undefined);
+      this.#set(task.taskArn, freeze(task), row.runtime ?? undefined, undefined);
     }
   }
 
   /** Inserts or updates the entry in place (keeping its position) and moves it between index buckets. */
-  #set(arn: string, task: Task, runtime: unknown, json: string | undefined): void {
+  #set(arn: string, task: Task, runtime: string | undefined, wire: string | undefined): void {
     // Keyed by the raw values (undefined included), so the index matches exactly what a scan would.
     const bucket = this.#bucketOf(task.clusterArn, task.desiredStatus);
     const existing = this.#tasks.get(arn);
     if (existing === undefined) {
-      const entry: Entry = { seq: this.#nextSeq++, task, runtime, json, bytes: undefined, family: familyOf(task.taskDefinitionArn), bucket };
+      const entry: Entry = { seq: this.#nextSeq++, task, runtime, wire, family: familyOf(task.taskDefinitionArn), bucket };
       this.#tasks.set(arn, entry);
       insertBySeq(bucket, entry);
       return;
@@ -175,8 +181,7 @@ export class TaskStore {
     existing.bucket.pages.clear();
     existing.task = task;
     existing.runtime = runtime;
-    existing.json = json;
-    existing.bytes = undefined;
+    existing.wire = wire;
     existing.family = familyOf(task.taskDefinitionArn);
     if (existing.bucket !== bucket) {
       removeBySeq(existing.bucket, existing);
@@ -223,7 +228,7 @@ export class TaskStore {
       doc,
       runtimeJson,
     );
-    this.#set(arn, snapshot, runtimeJson === null ? undefined : JSON.parse(runtimeJson), doc);
+    this.#set(arn, snapshot, runtimeJson ?? undefined, doc);
   }
 
   get(taskArn: string): Task | undefined {
@@ -238,20 +243,27 @@ export class TaskStore {
   wireJson(task: Task): string {
     const entry = this.#tasks.get(task.taskArn ?? "");
     if (entry === undefined || entry.task !== task) return JSON.stringify(serializeTask(task));
-    return (entry.json ??= JSON.stringify(serializeTask(task)));
+    const wire = (entry.wire ??= JSON.stringify(serializeTask(task)));
+    return typeof wire === "string" ? wire : wire.toString("utf8");
   }
 
   /** `wireJson(task)` as UTF-8 bytes, cached the same way (do not modify the returned buffer). */
   wireJsonBytes(task: Task): Buffer {
     const entry = this.#tasks.get(task.taskArn ?? "");
     if (entry === undefined || entry.task !== task) return Buffer.from(this.wireJson(task), "utf8");
-    return (entry.bytes ??= Buffer.from(this.wireJson(task), "utf8"));
+    const wire = entry.wire ?? JSON.stringify(serializeTask(task));
+    if (typeof wire !== "string") return wire;
+    // Its own allocation, not a slice of Node's shared 8 KiB pool: a kept slice would pin the whole slab.
+    const bytes = Buffer.allocUnsafeSlow(Buffer.byteLength(wire, "utf8"));
+    bytes.write(wire, "utf8");
+    entry.wire = bytes;
+    return bytes;
   }
 
   /** The engine's bookkeeping saved with the task (a fresh copy). */
   runtime(taskArn: string): unknown {
     const r = this.#tasks.get(taskArn)?.runtime;
-    return r === undefined ? undefined : structuredClone(r);
+    return r === undefined ? undefined : JSON.parse(r);
   }
 
   has(taskArn: string): boolean {
