@@ -28,7 +28,8 @@ import { fileURLToPath } from "node:url";
 const root = fileURLToPath(new URL("..", import.meta.url));
 const bundle = "dist/local-ecs-api.cjs";
 
-const LAUNCHER = `#!/usr/bin/env node
+// The bin keeps the V8 options of `npm start` and the image (env -S splits them; Linux and macOS).
+const LAUNCHER = `#!/usr/bin/env -S node --max-semi-space-size=2
 "use strict";
 // Written by scripts/build.ts. Compiled code is cached on disk, so later starts skip most compiling.
 require("node:module").enableCompileCache?.();
