@@ -174,7 +174,9 @@ export class TaskEngine {
 
   /** Re-adopts persisted tasks, subscribes to Docker events and reconciles once. */
   async start(): Promise<void> {
-    for (const task of this.store.all()) {
+    // adoptable(): every task but the STOPPED and cleaned-up ones, which the loop below skips anyway
+    // (read from their bookkeeping, so a restart does not parse thousands of stopped tasks' documents).
+    for (const task of this.store.adoptable()) {
       const state = this.store.runtime(task.taskArn ?? "") as TaskRuntimeState | undefined;
       if (state?.v !== 1 || task.taskArn === undefined) continue;
       if (task.lastStatus === "STOPPED" && state.cleanedUp) continue;
