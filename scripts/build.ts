@@ -64,23 +64,39 @@ const LOAD_ON_FIRST_USE: Record<string, RegExp> = {
   "tar-fs": /node_modules\/tar-fs\/index\.js$/,
 };
 
-const loadOnFirstUse: Plugin = {
-  name: "load-on-first-use",
-  setup(b) {
-    for (const [specifier, filter] of Object.entries(LOAD_ON_FIRST_USE)) {
-      b.onLoad({ filter }, () => ({
-        loader: "js",
-        // A function target, so the stand-in works for modules that export a function and for objects.
-        contents: `let real;
+/**
+ * Node built-ins the same packages require at load time only for those features: `https` (TLS Docker
+ * hosts; loading it loads `tls`, ~8 MB and ~40 ms) and `zlib` (gzipped build contexts). Keyed by the
+ * built-in, with the files whose require of it is deferred.
+ */
+const BUILTINS_ON_FIRST_USE: Record<string, RegExp> = {
+  https: /node_modules\/docker-modem\/lib\/http\.js$/,
+  zlib: /node_modules\/dockerode\/lib\/util\.js$/,
+};
+
+/** A function target, so the stand-in works for modules that export a function and for objects. */
+function standIn(specifier: string): string {
+  return `let real;
 const load = () => (real ??= __nodeRequire(${JSON.stringify(specifier)}));
 module.exports = new Proxy(function () {}, {
   apply: (_, self, args) => load().apply(self, args),
   construct: (_, args) => new (load())(...args),
   get: (_, key) => load()[key],
   has: (_, key) => key in load(),
-});`,
-      }));
+});`;
+}
+
+const loadOnFirstUse: Plugin = {
+  name: "load-on-first-use",
+  setup(b) {
+    for (const [specifier, filter] of Object.entries(LOAD_ON_FIRST_USE)) {
+      b.onLoad({ filter }, () => ({ loader: "js", contents: standIn(specifier) }));
     }
+    b.onResolve({ filter: new RegExp(`^(node:)?(${Object.keys(BUILTINS_ON_FIRST_USE).join("|")})$`) }, (args) => {
+      const builtin = args.path.replace(/^node:/, "");
+      return BUILTINS_ON_FIRST_USE[builtin]?.test(args.importer) ? { path: builtin, namespace: "builtin-on-first-use" } : undefined;
+    });
+    b.onLoad({ filter: /.*/, namespace: "builtin-on-first-use" }, (args) => ({ loader: "js", contents: standIn(`node:${args.path}`) }));
   },
 };
 
