@@ -13,17 +13,9 @@ Usage:
 
 Configuration is read from environment variables; see the README's configuration table.`;
 
-/** package.json is one folder up from src/cli.ts and two from the built dist/src/cli.js. */
 function version(): string {
-  for (const path of ["../package.json", "../../package.json"]) {
-    try {
-      const pkg = JSON.parse(readFileSync(new URL(path, import.meta.url), "utf8")) as { name?: string; version: string };
-      if (pkg.name === "local-ecs-api") return pkg.version;
-    } catch {
-      // not this folder
-    }
-  }
-  return "unknown";
+  const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string };
+  return pkg.version;
 }
 
 async function main(argv: string[]): Promise<number> {
