@@ -20,3 +20,16 @@ export async function removeBaselineContainers(runId: string): Promise<void> {
   const ids = stdout.split("\n").filter((s) => s !== "");
   if (ids.length > 0) await exec("docker", ["rm", "-f", ...ids]).catch(() => {});
 }
+
+/** A user-defined bridge network for the baselines (what a bridge task gets: its own network). */
+export async function createBaselineNetwork(runId: string): Promise<string> {
+  const name = `lecs-bench-baseline-${runId}`;
+  await exec("docker", ["network", "create", "--label", baselineLabel(runId), name]);
+  return name;
+}
+
+export async function removeBaselineNetworks(runId: string): Promise<void> {
+  const { stdout } = await exec("docker", ["network", "ls", "-q", "--filter", `label=${baselineLabel(runId)}`]);
+  const ids = stdout.split("\n").filter((s) => s !== "");
+  if (ids.length > 0) await exec("docker", ["network", "rm", ...ids]).catch(() => {});
+}

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, openSync, readFileSync, rmSync, closeSync } from "node:fs";
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -7,12 +7,30 @@ import { fileURLToPath } from "node:url";
 
 export const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
+/** What `npm start`, the bin and the image run: the built JavaScript (`npm run build`; `npm run bench` builds first). */
+export const SERVER_SCRIPT = join(REPO_ROOT, "dist/cli.cjs");
+
+/**
+ * The Node options `npm start` passes (package.json "start": `node <options> dist/cli.cjs serve`), so the
+ * benchmarks run the server exactly as users start it.
+ */
+export function serverNodeArgs(): string[] {
+  const pkg = JSON.parse(readFileSync(join(REPO_ROOT, "package.json"), "utf8")) as { scripts: Record<string, string> };
+  const words = (pkg.scripts["start"] ?? "").split(/\s+/);
+  return words.slice(words.indexOf("node") + 1, words.indexOf("dist/cli.cjs")).filter((w) => w.startsWith("--"));
+}
+
+function serverScript(): string {
+  if (!existsSync(SERVER_SCRIPT)) throw new Error(`${SERVER_SCRIPT} is missing: run \`npm run build\` first (npm run bench does)`);
+  return SERVER_SCRIPT;
+}
+
 export interface ServerProcess {
   url: string;
   port: number;
   pid: number;
   dataDir: string;
-  /** Milliseconds from spawn to the first 200 from GET /health. */
+  /** Milliseconds from spawn to the first answer to the probe (GET /health, or ListClusters). */
   readyMs: number;
   /** Resident set size of the server process, in bytes (from /proc). */
   rssBytes(): number;
@@ -31,6 +49,10 @@ export interface SpawnOptions {
   /** Program to run instead of the emulator (the echo baseline). */
   script?: string;
   args?: string[];
+  /** Node options before the script; default: those of `npm start` for the emulator, none otherwise. */
+  nodeArgs?: string[];
+  /** What "ready" means: GET /health answered (default), or a first ECS call (ListClusters) answered. */
+  probe?: "health" | "ecs";
 }
 
 export async function freePort(): Promise<number> {
@@ -56,7 +78,7 @@ export function rssOf(pid: number): number {
 }
 
 /**
- * Starts `node src/cli.ts serve` (or another script) as its own process, so the benchmark client never
+ * Starts `node dist/cli.cjs serve` (or another script) as its own process, so the benchmark client never
  * shares its event loop, and waits for /health.
  */
 export async function spawnServer(options: SpawnOptions = {}): Promise<ServerProcess> {
@@ -65,7 +87,8 @@ export async function spawnServer(options: SpawnOptions = {}): Promise<ServerPro
   const logFile = join(dataDir, "server.log");
   const logFd = openSync(logFile, "a");
   const started = performance.now();
-  const child: ChildProcess = spawn(process.execPath, [options.script ?? join(REPO_ROOT, "src/cli.ts"), ...(options.args ?? ["serve"])], {
+  const nodeArgs = options.nodeArgs ?? (options.script === undefined ? serverNodeArgs() : []);
+  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, options.script ?? serverScript(), ...(options.args ?? ["serve"])], {
     cwd: REPO_ROOT,
     env: {
       ...process.env,
@@ -88,7 +111,14 @@ export async function spawnServer(options: SpawnOptions = {}): Promise<ServerPro
   let readyMs = Number.NaN;
   while (Date.now() < deadline && !dead) {
     try {
-      const res = await fetch(`${url}/health`);
+      const res =
+        options.probe === "ecs"
+          ? await fetch(url, {
+              method: "POST",
+              headers: { "content-type": "application/x-amz-json-1.1", "x-amz-target": "AmazonEC2ContainerServiceV20141113.ListClusters" },
+              body: "{}",
+            })
+          : await fetch(`${url}/health`);
       await res.arrayBuffer();
       if (res.ok) {
         readyMs = performance.now() - started;
@@ -97,7 +127,7 @@ export async function spawnServer(options: SpawnOptions = {}): Promise<ServerPro
     } catch {
       // not listening yet
     }
-    await new Promise((r) => setTimeout(r, 5));
+    await new Promise((r) => setTimeout(r, 2));
   }
   if (Number.isNaN(readyMs)) {
     child.kill("SIGKILL");

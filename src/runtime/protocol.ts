@@ -76,8 +76,10 @@ export function createProtocolHandler(options: ProtocolOptions): (req: IncomingM
     }
 
     const body = await readBody(req, options.maxBodyBytes);
-    if (body === "too-large") {
-      writeError(res, requestId, new RequestEntityTooLargeException(`Request body exceeds the limit of ${options.maxBodyBytes} bytes`), true);
+    if (!Buffer.isBuffer(body)) {
+      // Answered only once the body is read (or the discard cap is reached): clients such as botocore
+      // (urllib3), Java's and Go's write the whole body before reading, and would see EPIPE instead.
+      writeError(res, requestId, new RequestEntityTooLargeException(`Request body exceeds the limit of ${options.maxBodyBytes} bytes`), !body.drained);
       return;
     }
 
@@ -189,29 +191,45 @@ function asEcsError(err: unknown): EcsError {
   return new InternalFailure("Internal failure: the request could not be processed");
 }
 
-function readBody(req: IncomingMessage, limit: number): Promise<Buffer | "too-large"> {
+/** An oversized body; `drained` when all of it was read (and discarded), so the connection can be reused. */
+interface TooLarge {
+  readonly drained: boolean;
+}
+
+/**
+ * How much of an oversized body is read and thrown away before answering 413 and closing. Reading it is
+ * what lets a client that writes its whole body first see the answer; the cap bounds what a client can
+ * make the server read for nothing.
+ */
+export const OVERSIZED_BODY_DISCARD_BYTES = 64 * 1024 * 1024;
+
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer | TooLarge> {
   const declared = Number(req.headers["content-length"]);
-  if (Number.isFinite(declared) && declared > limit) {
-    drain(req);
-    return Promise.resolve("too-large");
-  }
+  if (Number.isFinite(declared) && declared > limit + OVERSIZED_BODY_DISCARD_BYTES) return Promise.resolve({ drained: false });
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    let over = false;
-    req.on("data", (chunk: Buffer) => {
-      if (over) return;
+    let over = Number.isFinite(declared) && declared > limit;
+    const onData = (chunk: Buffer): void => {
       size += chunk.length;
-      if (size > limit) {
+      if (!over && size > limit) {
         over = true;
         chunks.length = 0;
-        resolve("too-large");
+      }
+      if (!over) {
+        chunks.push(chunk);
         return;
       }
-      chunks.push(chunk);
-    });
+      if (size > limit + OVERSIZED_BODY_DISCARD_BYTES) {
+        req.off("data", onData);
+        req.pause();
+        resolve({ drained: false });
+      }
+    };
+    req.on("data", onData);
     req.on("end", () => {
-      if (!over) resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
+      if (over) resolve({ drained: true });
+      else resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
     });
     req.on("error", reject);
   });

@@ -10,7 +10,6 @@ import { loadConfig, type Config } from "./config.ts";
 import { openDatabase } from "./database.ts";
 import { createLogger, type Logger } from "./logger.ts";
 import { createProtocolHandler } from "./protocol.ts";
-import { createProxy } from "./proxy.ts";
 import { taskOperations, taskView, type TaskCapacity } from "../operations/tasks.ts";
 import { createAgent } from "./agent/agent.ts";
 import { connectAgentToEngine, type AgentBridge } from "./agent/engine-bridge.ts";
@@ -76,10 +75,11 @@ export async function createServer(options: ServerOptions = {}): Promise<LocalEc
   const clock = options.clock ?? systemClock;
   const db = openDatabase(config.dataDir);
   const arns = new Arns(config.region, config.accountId);
+  // The proxy's HTTP client, signer and credential chain load only when an upstream is configured.
   const proxy =
     config.ecsEndpointUrl === undefined
       ? undefined
-      : createProxy({
+      : (await import("./proxy.ts")).createProxy({
           url: config.ecsEndpointUrl,
           region: config.ecsEndpointRegion,
           defaultRegion: config.region,

@@ -46,10 +46,30 @@ describe("Dockerfile", () => {
     expect(dockerfile).toMatch(/npm ci --omit=dev --omit=optional/);
   });
 
+  test("runs the JavaScript that `npm run build` emits, not the TypeScript sources", async () => {
+    const dockerfile = await read("Dockerfile");
+    expect(dockerfile).toMatch(/^RUN npm run build$/m);
+    expect(dockerfile).toMatch(/^COPY --from=build \/app\/dist \.\/dist$/m);
+    expect(dockerfile).toMatch(/^ENTRYPOINT \["node", ("--[a-z-]+=\S+", )*"dist\/cli\.cjs"\]$/m);
+    // The final stage ships the build, not the sources.
+    const final = dockerfile.slice(dockerfile.lastIndexOf("\nFROM "));
+    expect(final).not.toMatch(/^COPY (\S+ )?(src|generated)\b/m);
+    const pkg = JSON.parse(await read("package.json")) as { bin: Record<string, string>; scripts: Record<string, string> };
+    expect(pkg.bin["local-ecs-api"]).toBe("dist/cli.cjs");
+    expect(pkg.scripts["start"]).toMatch(/^node (--[a-z-]+=\S+ )*dist\/cli\.cjs serve$/);
+  });
+
   test(".dockerignore keeps node_modules and local data out of the build context", async () => {
     const lines = (await read(".dockerignore")).split("\n").filter((l) => l !== "" && !l.startsWith("#"));
     expect(lines[0]).toBe("*");
-    expect(lines.filter((l) => l.startsWith("!")).sort()).toEqual(["!generated/", "!package-lock.json", "!package.json", "!src/"]);
+    expect(lines.filter((l) => l.startsWith("!")).sort()).toEqual([
+      "!generated/",
+      "!package-lock.json",
+      "!package.json",
+      "!scripts/",
+      "!src/",
+      "!tsconfig.json",
+    ]);
   });
 });
 

@@ -1,11 +1,15 @@
 // The AWS clients the agent side uses (STS for roles, SSM/Secrets Manager for secrets, CloudWatch Logs for
 // awslogs) and the base credentials it assumes roles with. Endpoints come from the original project's
 // variables; without them the SDK default applies, which honours AWS_ENDPOINT_URL_<SERVICE>.
-import { CloudWatchLogsClient } from "@aws-sdk/client-cloudwatch-logs";
-import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
-import { SSMClient } from "@aws-sdk/client-ssm";
-import { STSClient } from "@aws-sdk/client-sts";
-import { fromIni, fromNodeProviderChain } from "@aws-sdk/credential-providers";
+//
+// Each SDK package costs 70-150 ms and 15-25 MB to load, and most servers never assume a role, fetch a
+// secret or ship a log: the packages (and the credential providers) are imported on first use, so a
+// server that needs none of them never pays for them. Only types are imported statically.
+import type { CloudWatchLogs } from "@aws-sdk/client-cloudwatch-logs";
+import type { SecretsManager } from "@aws-sdk/client-secrets-manager";
+import type { SSM } from "@aws-sdk/client-ssm";
+import type { STS } from "@aws-sdk/client-sts";
+import type { fromIni } from "@aws-sdk/credential-providers";
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from "@smithy/types";
 import { join } from "node:path";
 import type { Config, Env } from "../config.ts";
@@ -30,11 +34,11 @@ export interface AgentAwsClients {
    * which in practice means a local emulator that does not check signatures.
    */
   readonly stsEndpointConfigured: boolean;
-  /** STS signed with the given credentials (the base credentials when omitted). */
-  sts(credentials?: ClientCredentials): STSClient;
-  ssm(region: string, credentials: ClientCredentials): SSMClient;
-  secretsManager(region: string, credentials: ClientCredentials): SecretsManagerClient;
-  logs(region: string, credentials: ClientCredentials): CloudWatchLogsClient;
+  /** STS signed with the given credentials (the base credentials when omitted); loads the SDK on first use. */
+  sts(credentials?: ClientCredentials): Promise<STS>;
+  ssm(region: string, credentials: ClientCredentials): Promise<SSM>;
+  secretsManager(region: string, credentials: ClientCredentials): Promise<SecretsManager>;
+  logs(region: string, credentials: ClientCredentials): Promise<CloudWatchLogs>;
   /** Which endpoints and credentials are in use, for the start-up log. */
   describe(): string;
   destroy(): void;
@@ -60,14 +64,26 @@ export function resolveBaseCredentials(config: Config): BaseCredentials {
     const where = c.credsHostPath === undefined ? "the default shared files" : c.credsHostPath;
     return {
       source: "profile",
-      provider: fromIni(init),
+      provider: lazyProvider(async () => (await import("@aws-sdk/credential-providers")).fromIni(init)),
       description: `profile "${c.profile}" from ${where} (ECS_ENDPOINT_AWS_PROFILE)`,
     };
   }
   return {
     source: "default-chain",
-    provider: fromNodeProviderChain(),
+    provider: lazyProvider(async () => (await import("@aws-sdk/credential-providers")).fromNodeProviderChain()),
     description: "the server's default AWS credential chain (env, shared files, SSO, container/instance metadata)",
+  };
+}
+
+/** A provider made on its first call (the SDK's providers memoize, so it is made once and kept). */
+function lazyProvider(make: () => Promise<AwsCredentialIdentityProvider>): AwsCredentialIdentityProvider {
+  let made: Promise<AwsCredentialIdentityProvider> | undefined;
+  return async (options) => {
+    made ??= make();
+    made.catch(() => {
+      made = undefined;
+    });
+    return (await made)(options);
   };
 }
 
@@ -84,14 +100,20 @@ export function createAgentAwsClients(config: Config, env: Env = process.env, ba
   // Role credentials rotate, so clients are cached per (service, region, access key) and the oldest are
   // dropped: a long-running server must not accumulate one client per refresh.
   const cache = new Map<string, { destroy(): void }>();
-  const cached = <T extends { destroy(): void }>(key: string, make: () => T): T => {
+  const cached = async <T extends { destroy(): void }>(key: string, make: () => Promise<T>): Promise<T> => {
     const hit = cache.get(key);
     if (hit !== undefined) {
       cache.delete(key);
       cache.set(key, hit);
       return hit as T;
     }
-    const made = make();
+    const made = await make();
+    // Another caller may have made the same client while this one waited for the SDK to load.
+    const raced = cache.get(key);
+    if (raced !== undefined) {
+      made.destroy();
+      return raced as T;
+    }
     cache.set(key, made);
     if (cache.size > 64) {
       const [oldestKey, oldest] = cache.entries().next().value as [string, { destroy(): void }];
@@ -123,13 +145,16 @@ export function createAgentAwsClients(config: Config, env: Env = process.env, ba
     base,
     stsEndpointConfigured,
     sts: (credentials) =>
-      cached(`sts|${keyOf(credentials)}`, () => new STSClient(common(config.region, endpoints.sts, credentials ?? base.provider))),
+      cached(`sts|${keyOf(credentials)}`, async () => new (await import("@aws-sdk/client-sts")).STS(common(config.region, endpoints.sts, credentials ?? base.provider))),
     ssm: (region, credentials) =>
-      cached(`ssm|${region}|${keyOf(credentials)}`, () => new SSMClient(common(region, endpoints.ssm, credentials))),
+      cached(`ssm|${region}|${keyOf(credentials)}`, async () => new (await import("@aws-sdk/client-ssm")).SSM(common(region, endpoints.ssm, credentials))),
     secretsManager: (region, credentials) =>
-      cached(`asm|${region}|${keyOf(credentials)}`, () => new SecretsManagerClient(common(region, endpoints.secretsManager, credentials))),
+      cached(
+        `asm|${region}|${keyOf(credentials)}`,
+        async () => new (await import("@aws-sdk/client-secrets-manager")).SecretsManager(common(region, endpoints.secretsManager, credentials)),
+      ),
     logs: (region, credentials) =>
-      cached(`logs|${region}|${keyOf(credentials)}`, () => new CloudWatchLogsClient(common(region, endpoints.logs, credentials))),
+      cached(`logs|${region}|${keyOf(credentials)}`, async () => new (await import("@aws-sdk/client-cloudwatch-logs")).CloudWatchLogs(common(region, endpoints.logs, credentials))),
     describe: () => {
       const ep = (name: string, url: string | undefined, envName: string): string =>
         `${name}=${url ?? (nonEmpty(env[envName]) ? `${env[envName]} (${envName})` : "SDK default")}`;

@@ -8,7 +8,7 @@
 // newest event sent (`onSent`, a `LogCursor` it persists), and shipping started again with `after` asks
 // Docker for the logs `since` that instant and drops every line at or before it. Docker's timestamps have
 // nanosecond precision, so the cursor is exact.
-import { CreateLogGroupCommand, CreateLogStreamCommand, PutLogEventsCommand, type InputLogEvent } from "@aws-sdk/client-cloudwatch-logs";
+import type { CloudWatchLogs, InputLogEvent } from "@aws-sdk/client-cloudwatch-logs";
 import { ContainerMissingError, type LogChunk, type LogOptions } from "../backend/task-backend.ts";
 import { logLines, logsSince, splitTimestamp } from "../log-lines.ts";
 import type { Logger } from "../logger.ts";
@@ -269,7 +269,7 @@ export class AwsLogsShipper {
       }
       try {
         const creds = await this.#credentials.executionCredentials(s.input.taskArn, s.input.executionRoleArn);
-        const client = this.#clients.logs(s.region, creds);
+        const client = await this.#clients.logs(s.region, creds);
         if (!prepared) {
           await prepare(client, s.target);
           prepared = true;
@@ -277,7 +277,7 @@ export class AwsLogsShipper {
         const batch = takeBatch(s);
         try {
           const logEvents = batch.map((e) => ({ timestamp: e.timestamp, message: e.message }));
-          await client.send(new PutLogEventsCommand({ logGroupName: s.target.group, logStreamName: s.target.stream, logEvents }));
+          await client.putLogEvents({ logGroupName: s.target.group, logStreamName: s.target.stream, logEvents });
         } catch (err) {
           s.pending.unshift(...batch);
           s.pendingBytes += batch.reduce((n, e) => n + Buffer.byteLength(e.message ?? "") + EVENT_OVERHEAD, 0);
@@ -316,11 +316,11 @@ export function compareCursor(a: LogCursor, b: LogCursor): number {
 }
 
 
-async function prepare(client: ReturnType<AgentAwsClients["logs"]>, target: AwsLogsTarget): Promise<void> {
+async function prepare(client: CloudWatchLogs, target: AwsLogsTarget): Promise<void> {
   if (target.createGroup) {
-    await client.send(new CreateLogGroupCommand({ logGroupName: target.group })).catch(ignoreAlreadyExists);
+    await client.createLogGroup({ logGroupName: target.group }).catch(ignoreAlreadyExists);
   }
-  await client.send(new CreateLogStreamCommand({ logGroupName: target.group, logStreamName: target.stream })).catch(ignoreAlreadyExists);
+  await client.createLogStream({ logGroupName: target.group, logStreamName: target.stream }).catch(ignoreAlreadyExists);
 }
 
 function ignoreAlreadyExists(err: unknown): void {

@@ -8,7 +8,6 @@
 // `placeholderReason` carries the explanation so the engine can surface it (e.g. in a container reason).
 // When an STS endpoint *is* configured (a local emulator) but no base credentials exist, we sign the
 // AssumeRole call with dummy keys: emulators do not verify them, and the returned credentials carry the role.
-import { AssumeRoleCommand } from "@aws-sdk/client-sts";
 import type { AwsCredentialIdentity } from "@smithy/types";
 import { createHash, randomBytes } from "node:crypto";
 import { taskIdOf } from "../arns.ts";
@@ -167,14 +166,12 @@ export class RoleCredentialsProvider {
   async #obtain(roleArn: string, taskArn: string): Promise<RoleCredentials> {
     const mode = await this.mode();
     if (mode === "placeholder") return placeholderCredentials(roleArn, taskArn, this.#clock);
-    const sts = this.#clients.sts(mode === "assume-role-unsigned" ? UNSIGNED_PLACEHOLDER_KEYS : undefined);
-    const out = await sts.send(
-      new AssumeRoleCommand({
-        RoleArn: roleArn,
-        RoleSessionName: roleSessionName(taskArn),
-        DurationSeconds: this.#durationSeconds,
-      }),
-    );
+    const sts = await this.#clients.sts(mode === "assume-role-unsigned" ? UNSIGNED_PLACEHOLDER_KEYS : undefined);
+    const out = await sts.assumeRole({
+      RoleArn: roleArn,
+      RoleSessionName: roleSessionName(taskArn),
+      DurationSeconds: this.#durationSeconds,
+    });
     const c = out.Credentials;
     if (c?.AccessKeyId === undefined || c.SecretAccessKey === undefined || c.SessionToken === undefined) {
       throw new Error(`AssumeRole of ${roleArn} returned no credentials`);

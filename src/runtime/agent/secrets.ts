@@ -13,8 +13,6 @@
 // - json-key values are rendered like Go's `%v` for scalars (strings raw, numbers as Go prints float64,
 //   booleans, null → "<nil>"); objects and arrays are rendered as JSON, a deliberate divergence from Go's
 //   `map[a:1]` form, which no consumer can parse.
-import { GetSecretValueCommand } from "@aws-sdk/client-secrets-manager";
-import { GetParametersCommand } from "@aws-sdk/client-ssm";
 import type { AwsCredentialIdentity } from "@smithy/types";
 import { parseArn } from "../arns.ts";
 import type { Logger } from "../logger.ts";
@@ -172,7 +170,6 @@ export class SecretsResolver {
   }
 
   async #fetchSsm(region: string, refs: Extract<SecretReference, { kind: "ssm" }>[], creds: AwsCredentialIdentity, out: Map<string, string>): Promise<void> {
-    const client = this.#clients.ssm(region, creds);
     const names = [...new Set(refs.map((r) => r.name))];
     const found = new Map<string, string>();
     const invalid: string[] = [];
@@ -180,7 +177,7 @@ export class SecretsResolver {
       const batch = names.slice(i, i + 10);
       let res;
       try {
-        res = await client.send(new GetParametersCommand({ Names: batch, WithDecryption: true }));
+        res = await (await this.#clients.ssm(region, creds)).getParameters({ Names: batch, WithDecryption: true });
       } catch (err) {
         throw new SecretResolutionError(`unable to retrieve secrets from ssm: service call has been retried 1 time(s): ${describeError(err)}`, batch);
       }
@@ -209,13 +206,11 @@ export class SecretsResolver {
     }
     let res;
     try {
-      res = await this.#clients.secretsManager(ref.region, creds).send(
-        new GetSecretValueCommand({
-          SecretId: ref.secretId,
-          ...(ref.versionStage !== undefined ? { VersionStage: ref.versionStage } : {}),
-          ...(ref.versionId !== undefined ? { VersionId: ref.versionId } : {}),
-        }),
-      );
+      res = await (await this.#clients.secretsManager(ref.region, creds)).getSecretValue({
+        SecretId: ref.secretId,
+        ...(ref.versionStage !== undefined ? { VersionStage: ref.versionStage } : {}),
+        ...(ref.versionId !== undefined ? { VersionId: ref.versionId } : {}),
+      });
     } catch (err) {
       throw fail(`failed to fetch secret ${ref.secretId} from secrets manager: ${describeError(err)}`);
     }

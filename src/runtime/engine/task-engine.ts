@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from "node:crypto";
+import { hash, randomBytes, randomUUID } from "node:crypto";
 import type { Task } from "../../../generated/shapes.ts";
 import type { Arns } from "../arns.ts";
 import { newTaskId, regionOf } from "../arns.ts";
@@ -104,7 +104,9 @@ export class TaskEngine {
 
   /** Re-adopts persisted tasks, subscribes to the backend's events and reconciles once. */
   async start(): Promise<void> {
-    for (const task of this.#store.all()) {
+    // adoptable(): every task but the STOPPED and cleaned-up ones, which the loop below skips anyway
+    // (read from their bookkeeping, so a restart does not parse thousands of stopped tasks' documents).
+    for (const task of this.#store.adoptable()) {
       const state = upgradeRuntimeState(this.#store.runtime(task.taskArn ?? ""));
       if (state === undefined || task.taskArn === undefined) continue;
       if (task.lastStatus === "STOPPED" && state.cleanedUp) continue;
@@ -191,8 +193,13 @@ export class TaskEngine {
 
   /** What the runtime knows of a task that the ECS task does not say (networks, namespace holder, volumes). */
   runtimeFacts(taskArn: string): TaskRuntimeFacts | undefined {
-    const w = this.#work.get(taskArn);
-    return w === undefined ? undefined : this.#backend.facts(w.backendTask);
+    const live = this.#work.get(taskArn);
+    if (live !== undefined) return this.#backend.facts(live.backendTask);
+    // A task no longer driven (cleaned up): its stored record still says where things were.
+    const task = this.#store.get(taskArn);
+    const state = task === undefined ? undefined : upgradeRuntimeState(this.#store.runtime(taskArn));
+    if (task === undefined || state === undefined) return undefined;
+    return this.#backend.facts({ plan: taskPlanOf(task, state), data: state.backend, save: () => {} });
   }
 
   /** A container's output, through the backend. */
@@ -311,7 +318,9 @@ export class TaskEngine {
     if (this.#closed) return;
     w.state.cleanedUp = true;
     this.#commit(w);
-    if (!this.#store.has(taskArn)) this.#work.delete(taskArn);
+    // Nothing is left to drive: the stored snapshot and bookkeeping serve every read from here on (as
+    // after a restart, which does not re-adopt cleaned-up tasks), so the working copy is not kept.
+    this.#work.delete(taskArn);
   }
 
   // ---------------------------------------------------------------- the state machine
@@ -485,7 +494,7 @@ export class TaskEngine {
     if (this.#closed) return;
     renderTask(w);
     const fp = fingerprintOf(w.task);
-    const stateFp = JSON.stringify(w.state);
+    const stateFp = digest(JSON.stringify(w.state));
     if (fp !== w.fingerprint) {
       w.task.version = (w.task.version ?? 0) + 1;
       w.fingerprint = fp;
@@ -510,6 +519,11 @@ export class TaskEngine {
     const fresh = this.#store.get(w.task.taskArn ?? "");
     if (fresh !== undefined) for (const h of this.#hooks) safely(this.#logger, () => h.onContainerStarted?.(fresh, name, observed));
   }
+}
+
+/** Fingerprints are only compared, so a digest is kept instead of a few KB of JSON per task. */
+function digest(json: string): string {
+  return hash("sha1", json, "base64");
 }
 
 function runtimeIds(w: Working): string[] {

@@ -1,5 +1,6 @@
 // Renders the engine's container records into the ECS `Task` that DescribeTasks, the metadata endpoint
 // and every subscriber see. Pure.
+import { hash } from "node:crypto";
 import type { Container, Task } from "../../../generated/shapes.ts";
 import type { TaskDocument } from "./task-document.ts";
 import { containerBackendStatus } from "./task-status.ts";
@@ -45,10 +46,13 @@ export function renderEni(doc: TaskDocument, status: "ATTACHED" | "DELETED"): vo
   }
 }
 
-/** Everything visible but the version: a new version is due exactly when this changes. */
+/**
+ * Everything visible but the version: a new version is due exactly when this changes. A digest, not the
+ * JSON itself: it is kept per live task and only ever compared.
+ */
 export function fingerprintOf(task: Task): string {
   const { version: _version, ...rest } = task;
-  return JSON.stringify(rest);
+  return hash("sha1", JSON.stringify(rest), "base64");
 }
 
 /** A short form of a task for error messages. */

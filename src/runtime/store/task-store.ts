@@ -71,19 +71,66 @@ const MAX_CACHED_PAGES = 64;
 /**
  * A stored task. The record object lives as long as the task (a put updates it in place), so the
  * list indexes can hold it; `seq` is its position in the store's order (first put, or load order).
+ *
+ * Memory per task is what a server with thousands of stopped tasks is made of, so each entry keeps one
+ * copy of each thing: the frozen snapshot and its wire JSON once (text until first sent, then only its
+ * UTF-8 bytes). The engine's bookkeeping is read back from SQLite when asked for (at engine start, and
+ * for tasks the engine no longer works on). After a restart an entry is only its indexed fields, from
+ * SQLite's columns, until the task is first read: loading 10,000 tasks reads no document.
  */
 interface Entry {
   readonly seq: number;
-  task: Task;
-  runtime: unknown;
-  /** Wire JSON of `task` (serializeTask, stringified); undefined until first needed after a load. */
-  json: string | undefined;
-  /** `json` as UTF-8, made on first use. */
-  bytes: Buffer | undefined;
-  /** familyOf(task.taskDefinitionArn), computed once per put. */
-  family: string;
+  readonly arn: string;
+  /** The frozen snapshot; undefined after a load until first read (then made from the stored doc). */
+  task: Task | undefined;
+  /**
+   * Wire JSON of `task` (serializeTask, stringified): the text written to SQLite at put, replaced by its
+   * UTF-8 bytes the first time it is sent (never both); undefined until first needed after a load.
+   */
+  wire: string | Buffer | undefined;
+  /** What lists, counts and purges look at, so they never need the snapshot. */
+  fields: IndexedFields;
   /** The index bucket holding the entry (its cluster and desiredStatus at the last put). */
   bucket: Bucket;
+}
+
+interface IndexedFields {
+  clusterArn: string | undefined;
+  desiredStatus: string | undefined;
+  lastStatus: string | undefined;
+  launchType: string | undefined;
+  startedBy: string | undefined;
+  group: string | undefined;
+  /** Epoch milliseconds. */
+  stoppedAt: number | undefined;
+  /** familyOf(taskDefinitionArn). */
+  family: string;
+}
+
+function fieldsOf(task: Task): IndexedFields {
+  return {
+    clusterArn: task.clusterArn,
+    desiredStatus: task.desiredStatus,
+    lastStatus: task.lastStatus,
+    launchType: task.launchType,
+    startedBy: task.startedBy,
+    group: task.group,
+    stoppedAt: task.stoppedAt?.getTime(),
+    family: familyOf(task.taskDefinitionArn),
+  };
+}
+
+/** A row of `tasks` as #load reads it: the indexed columns put() writes from the same snapshot. */
+interface LoadedRow {
+  task_arn: string;
+  cluster_arn: string;
+  family: string;
+  started_by: string | null;
+  grp: string | null;
+  desired_status: string;
+  last_status: string;
+  launch_type: string | null;
+  stopped_at: number | null;
 }
 
 export class TaskStore {
@@ -97,6 +144,8 @@ export class TaskStore {
   #nextSeq = 0;
   #upsert: StatementSync;
   #delete: StatementSync;
+  #selectDoc: StatementSync;
+  #selectRuntime: StatementSync;
 
   constructor(db: DatabaseSync) {
     this.#db = db;
@@ -136,6 +185,8 @@ export class TaskStore {
         desired_status = excluded.desired_status, last_status = excluded.last_status,
         stopped_at = excluded.stopped_at, doc = excluded.doc, runtime = excluded.runtime`);
     this.#delete = db.prepare("DELETE FROM tasks WHERE task_arn = ?");
+    this.#selectDoc = db.prepare("SELECT doc FROM tasks WHERE task_arn = ?");
+    this.#selectRuntime = db.prepare("SELECT runtime FROM tasks WHERE task_arn = ?");
     this.#load();
   }
 
@@ -152,35 +203,55 @@ export class TaskStore {
   }
 
   #load(): void {
-    const rows = this.#db.prepare("SELECT doc, runtime FROM tasks ORDER BY created_at").all() as Array<{
-      doc: string;
-      runtime: string | null;
-    }>;
+    const rows = this.#db
+      .prepare(
+        `SELECT task_arn, cluster_arn, family, started_by, grp, desired_status, last_status, launch_type, stopped_at
+         FROM tasks ORDER BY created_at`,
+      )
+      .iterate() as Iterable<LoadedRow>;
     for (const row of rows) {
-      const task = deserializeTask(JSON.parse(row.doc), "task");
-      if (task.taskArn === undefined) continue;
-      // The stored doc is not reused as the wire JSON: it was written by whatever version saved it.
-      this.#set(task.taskArn, freeze(task), row.runtime === null ? undefined : JSON.parse(row.runtime), undefined);
+      // The indexed columns were written by put() from the same snapshot as the doc. The doc is read and
+      // parsed when the task is first read; it is not reused as the wire JSON (an older version may have
+      // written it).
+      const fields: IndexedFields = {
+        clusterArn: row.cluster_arn,
+        desiredStatus: row.desired_status,
+        lastStatus: row.last_status,
+        launchType: row.launch_type ?? undefined,
+        startedBy: row.started_by ?? undefined,
+        group: row.grp ?? undefined,
+        stoppedAt: row.stopped_at === null ? undefined : Math.round(row.stopped_at * 1000),
+        family: row.family,
+      };
+      this.#set(row.task_arn, undefined, fields, undefined);
     }
   }
 
+  /** The entry's snapshot, made from its stored document on first use. */
+  #taskOf(entry: Entry): Task {
+    if (entry.task === undefined) {
+      const row = this.#selectDoc.get(entry.arn) as { doc: string } | undefined;
+      if (row === undefined) throw new Error(`task ${entry.arn} is indexed but not stored`);
+      entry.task = freeze(deserializeTask(JSON.parse(row.doc), "task"));
+    }
+    return entry.task;
+  }
+
   /** Inserts or updates the entry in place (keeping its position) and moves it between index buckets. */
-  #set(arn: string, task: Task, runtime: unknown, json: string | undefined): void {
+  #set(arn: string, task: Task | undefined, fields: IndexedFields, wire: string | undefined): void {
     // Keyed by the raw values (undefined included), so the index matches exactly what a scan would.
-    const bucket = this.#bucketOf(task.clusterArn, task.desiredStatus);
+    const bucket = this.#bucketOf(fields.clusterArn, fields.desiredStatus);
     const existing = this.#tasks.get(arn);
     if (existing === undefined) {
-      const entry: Entry = { seq: this.#nextSeq++, task, runtime, json, bytes: undefined, family: familyOf(task.taskDefinitionArn), bucket };
+      const entry: Entry = { seq: this.#nextSeq++, arn, task, wire, fields, bucket };
       this.#tasks.set(arn, entry);
       insertBySeq(bucket, entry);
       return;
     }
     existing.bucket.pages.clear();
     existing.task = task;
-    existing.runtime = runtime;
-    existing.json = json;
-    existing.bytes = undefined;
-    existing.family = familyOf(task.taskDefinitionArn);
+    existing.wire = wire;
+    existing.fields = fields;
     if (existing.bucket !== bucket) {
       removeBySeq(existing.bucket, existing);
       insertBySeq(bucket, existing);
@@ -226,11 +297,12 @@ export class TaskStore {
       doc,
       runtimeJson,
     );
-    this.#set(arn, snapshot, runtimeJson === null ? undefined : JSON.parse(runtimeJson), doc);
+    this.#set(arn, snapshot, fieldsOf(snapshot), doc);
   }
 
   get(taskArn: string): Task | undefined {
-    return this.#tasks.get(taskArn)?.task;
+    const entry = this.#tasks.get(taskArn);
+    return entry === undefined ? undefined : this.#taskOf(entry);
   }
 
   /**
@@ -241,20 +313,28 @@ export class TaskStore {
   wireJson(task: Task): string {
     const entry = this.#tasks.get(task.taskArn ?? "");
     if (entry === undefined || entry.task !== task) return JSON.stringify(serializeTask(task));
-    return (entry.json ??= JSON.stringify(serializeTask(task)));
+    const wire = (entry.wire ??= JSON.stringify(serializeTask(task)));
+    return typeof wire === "string" ? wire : wire.toString("utf8");
   }
 
   /** `wireJson(task)` as UTF-8 bytes, cached the same way (do not modify the returned buffer). */
   wireJsonBytes(task: Task): Buffer {
     const entry = this.#tasks.get(task.taskArn ?? "");
     if (entry === undefined || entry.task !== task) return Buffer.from(this.wireJson(task), "utf8");
-    return (entry.bytes ??= Buffer.from(this.wireJson(task), "utf8"));
+    const wire = entry.wire ?? JSON.stringify(serializeTask(task));
+    if (typeof wire !== "string") return wire;
+    // Its own allocation, not a slice of Node's shared 8 KiB pool: a kept slice would pin the whole slab.
+    const bytes = Buffer.allocUnsafeSlow(Buffer.byteLength(wire, "utf8"));
+    bytes.write(wire, "utf8");
+    entry.wire = bytes;
+    return bytes;
   }
 
-  /** The engine's bookkeeping saved with the task (a fresh copy). */
+  /** The engine's bookkeeping saved with the task (a fresh copy, read from SQLite). */
   runtime(taskArn: string): unknown {
-    const r = this.#tasks.get(taskArn)?.runtime;
-    return r === undefined ? undefined : structuredClone(r);
+    if (!this.#tasks.has(taskArn)) return undefined;
+    const row = this.#selectRuntime.get(taskArn) as { runtime: string | null } | undefined;
+    return row?.runtime == null ? undefined : JSON.parse(row.runtime);
   }
 
   has(taskArn: string): boolean {
@@ -262,7 +342,23 @@ export class TaskStore {
   }
 
   all(): Task[] {
-    return [...this.#tasks.values()].map((e) => e.task);
+    return [...this.#tasks.values()].map((e) => this.#taskOf(e));
+  }
+
+  /**
+   * The tasks a (re)starting engine takes over: those with bookkeeping that are not both STOPPED and
+   * cleaned up (`cleanedUp` in the bookkeeping). After a restart with thousands of stopped tasks this
+   * reads their bookkeeping, not their documents.
+   */
+  adoptable(): Task[] {
+    const rows = this.#db
+      .prepare(
+        `SELECT task_arn FROM tasks WHERE runtime IS NOT NULL
+         AND NOT (last_status = 'STOPPED' AND json_extract(runtime, '$.cleanedUp') IS 1)`,
+      )
+      .all() as Array<{ task_arn: string }>;
+    const entries = rows.map((r) => this.#tasks.get(r.task_arn)).filter((e): e is Entry => e !== undefined);
+    return entries.sort((a, b) => a.seq - b.seq).map((e) => this.#taskOf(e));
   }
 
   /** Newest first is not what ECS does; ListTasks order is unspecified, we keep creation order. */
@@ -275,8 +371,13 @@ export class TaskStore {
    * the whole list: candidates come from the (cluster, desiredStatus) index, in store order.
    */
   page(filter: TaskListFilter, offset: number, limit: number): TaskPage {
+    const { entries, more } = this.#pageEntries(filter, offset, limit);
+    return { tasks: entries.map((e) => this.#taskOf(e)), more };
+  }
+
+  #pageEntries(filter: TaskListFilter, offset: number, limit: number): { entries: Entry[]; more: boolean } {
     const statuses = this.#byCluster.get(filter.clusterArn);
-    if (statuses === undefined) return { tasks: [], more: false };
+    if (statuses === undefined) return { entries: [], more: false };
     let candidates: readonly Entry[];
     if (filter.desiredStatus !== undefined) {
       candidates = statuses.get(filter.desiredStatus)?.entries ?? [];
@@ -284,18 +385,28 @@ export class TaskStore {
       candidates = [...statuses.values()].flatMap((b) => b.entries).sort((a, b) => a.seq - b.seq);
     }
     const end = offset + limit;
-    if (!hasEntryFilter(filter)) {
-      return { tasks: candidates.slice(offset, end).map((e) => e.task), more: candidates.length > end };
-    }
-    const tasks: Task[] = [];
+    if (!hasEntryFilter(filter)) return { entries: candidates.slice(offset, end), more: candidates.length > end };
+    const entries: Entry[] = [];
     let matched = 0;
     for (const entry of candidates) {
-      if (!matches(entry, filter)) continue;
-      if (matched >= end) return { tasks, more: true };
-      if (matched >= offset) tasks.push(entry.task);
+      if (!this.#matches(entry, filter)) continue;
+      if (matched >= end) return { entries, more: true };
+      if (matched >= offset) entries.push(entry);
       matched++;
     }
-    return { tasks, more: false };
+    return { entries, more: false };
+  }
+
+  #matches(entry: Entry, filter: TaskListFilter): boolean {
+    const f = entry.fields;
+    if (filter.family !== undefined && f.family !== filter.family) return false;
+    if (filter.startedBy !== undefined && f.startedBy !== filter.startedBy) return false;
+    if (filter.serviceName !== undefined && f.group !== `service:${filter.serviceName}`) return false;
+    if (filter.daemonName !== undefined && f.group !== `daemon:${filter.daemonName}`) return false;
+    if (filter.launchType !== undefined && f.launchType !== filter.launchType) return false;
+    // Not an indexed column: the (rare) filter reads the snapshot.
+    if (filter.containerInstanceArn !== undefined && this.#taskOf(entry).containerInstanceArn !== filter.containerInstanceArn) return false;
+    return true;
   }
 
   /**
@@ -304,7 +415,7 @@ export class TaskStore {
    */
   arnPage(filter: TaskListFilter, offset: number, limit: number): ArnPage {
     const bucket = filter.desiredStatus === undefined ? undefined : this.#byCluster.get(filter.clusterArn)?.get(filter.desiredStatus);
-    if (bucket === undefined) return arnPageOf(this.page(filter, offset, limit));
+    if (bucket === undefined) return arnPageOf(this.#pageEntries(filter, offset, limit));
     const key = JSON.stringify([
       filter.family,
       filter.startedBy,
@@ -318,7 +429,7 @@ export class TaskStore {
     let cached = bucket.pages.get(key);
     if (cached === undefined) {
       if (bucket.pages.size >= MAX_CACHED_PAGES) bucket.pages.clear();
-      cached = arnPageOf(this.page(filter, offset, limit));
+      cached = arnPageOf(this.#pageEntries(filter, offset, limit));
       bucket.pages.set(key, cached);
     }
     return cached;
@@ -327,7 +438,7 @@ export class TaskStore {
   /** runningTasksCount / pendingTasksCount as DescribeClusters reports them. */
   counts(clusterArn: string): TaskCounts {
     const counts: TaskCounts = { running: 0, pending: 0, byLaunchType: {} };
-    for (const { task } of this.#tasks.values()) {
+    for (const { fields: task } of this.#tasks.values()) {
       if (task.clusterArn !== clusterArn) continue;
       const per = (counts.byLaunchType[task.launchType ?? "EC2"] ??= { running: 0, pending: 0 });
       if (task.lastStatus === "RUNNING") {
@@ -350,8 +461,8 @@ export class TaskStore {
   purgeStoppedBefore(before: Date): string[] {
     const cutoff = before.getTime();
     const purged: string[] = [];
-    for (const [arn, { task }] of this.#tasks) {
-      if (task.lastStatus === "STOPPED" && task.stoppedAt !== undefined && task.stoppedAt.getTime() < cutoff) purged.push(arn);
+    for (const [arn, { fields }] of this.#tasks) {
+      if (fields.lastStatus === "STOPPED" && fields.stoppedAt !== undefined && fields.stoppedAt < cutoff) purged.push(arn);
     }
     if (purged.length === 0) return purged;
     transaction(this.#db, () => {
@@ -401,17 +512,6 @@ function hasEntryFilter(filter: TaskListFilter): boolean {
   );
 }
 
-function matches(entry: Entry, filter: TaskListFilter): boolean {
-  const task = entry.task;
-  if (filter.family !== undefined && entry.family !== filter.family) return false;
-  if (filter.startedBy !== undefined && task.startedBy !== filter.startedBy) return false;
-  if (filter.serviceName !== undefined && task.group !== `service:${filter.serviceName}`) return false;
-  if (filter.daemonName !== undefined && task.group !== `daemon:${filter.daemonName}`) return false;
-  if (filter.launchType !== undefined && task.launchType !== filter.launchType) return false;
-  if (filter.containerInstanceArn !== undefined && task.containerInstanceArn !== filter.containerInstanceArn) return false;
-  return true;
-}
-
 /** Index of the first entry in `bucket` (sorted by seq) whose seq is ≥ `seq`. */
 function lowerBound(bucket: readonly Entry[], seq: number): number {
   let lo = 0;
@@ -440,8 +540,8 @@ function removeBySeq(bucket: Bucket, entry: Entry): void {
   if (entries[i] === entry) entries.splice(i, 1);
 }
 
-function arnPageOf(page: TaskPage): ArnPage {
-  const taskArns = Object.freeze(page.tasks.map((t) => t.taskArn!));
+function arnPageOf(page: { entries: readonly Entry[]; more: boolean }): ArnPage {
+  const taskArns = Object.freeze(page.entries.map((e) => e.arn));
   return Object.freeze({ taskArns, more: page.more });
 }
 

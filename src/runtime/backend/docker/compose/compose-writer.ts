@@ -1,12 +1,11 @@
 import { clusterNameOf, taskIdOf } from "../../../arns.ts";
 import type { TaskEngineHooks } from "../../../engine/engine-types.ts";
 import type { Logger } from "../../../logger.ts";
-import { taskToComposeProject, writeComposeFile } from "./compose-file.ts";
 
 /**
  * Writes a readable docker-compose.yml of every task to `<composeDest>/<task-id>/` when the task is
  * provisioned (the original project's feature). Secrets are placeholders only. A failure to write is
- * logged and never affects the task.
+ * logged and never affects the task. The YAML writer loads with the first task, not at start-up.
  */
 export function composeWriterHooks(options: { composeDest: string; externalNetworks: string[]; logger: Logger }): TaskEngineHooks {
   return {
@@ -14,6 +13,7 @@ export function composeWriterHooks(options: { composeDest: string; externalNetwo
       const taskArn = task.taskArn ?? "";
       const taskId = taskIdOf(taskArn);
       try {
+        const { taskToComposeProject, writeComposeFile } = await import("./compose-file.ts");
         const project = taskToComposeProject({
           taskDefinition,
           taskId,

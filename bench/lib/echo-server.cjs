@@ -1,7 +1,10 @@
-// The ceiling for the HTTP benchmarks: a bare node:http server that parses the JSON body and writes it
-// back, with the same headers the emulator sends. Run as its own process, like the emulator.
-import { randomUUID } from "node:crypto";
-import { createServer } from "node:http";
+// The ceiling for the HTTP benchmarks, and the floor for start-up time and RSS: a bare node:http server
+// that parses the JSON body and writes it back, with the same headers the emulator sends. Run as its own
+// process, like the emulator. Plain CommonJS, so Node loads it as the emulator's built output is loaded
+// (no type stripping).
+"use strict";
+const { randomUUID } = require("node:crypto");
+const { createServer } = require("node:http");
 
 const port = Number(process.env["PORT"] ?? 0);
 const server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
@@ -9,10 +12,10 @@ const server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
     res.writeHead(200, { "content-type": "application/json" }).end('{"status":"ok"}');
     return;
   }
-  const chunks: Buffer[] = [];
-  req.on("data", (c: Buffer) => chunks.push(c));
+  const chunks = [];
+  req.on("data", (c) => chunks.push(c));
   req.on("end", () => {
-    let value: unknown = {};
+    let value = {};
     try {
       value = JSON.parse(Buffer.concat(chunks).toString("utf8"));
     } catch {
