@@ -47,6 +47,11 @@ export interface Config {
   console: boolean;
   /** EventBridge endpoint ECS events are delivered to with PutEvents; undefined = events off. */
   eventsEndpointUrl: string | undefined;
+  /**
+   * AGENT_ADVERTISE_URL: where containers on another host's engine (CONTAINER_INSTANCES) reach this server's
+   * agent endpoints (credentials, metadata); it also listens there. Unset: they use 169.254.170.2 as local ones.
+   */
+  agentAdvertiseUrl: string | undefined;
   /** Event bus name or ARN the events are put on. */
   eventsBusName: string;
   /** CONTAINER_INSTANCES: the Docker engines that are the clusters' container instances. */
@@ -105,6 +110,7 @@ export function loadConfig(env: Env = process.env): Config {
     containerCleanupDelayMs: duration(str("CONTAINER_CLEANUP_DELAY"), 3_600_000, "CONTAINER_CLEANUP_DELAY"),
     console: boolean(str("CONSOLE"), true, "CONSOLE"),
     eventsEndpointUrl: httpUrl(str("EVENTS_ENDPOINT_URL"), "EVENTS_ENDPOINT_URL"),
+    agentAdvertiseUrl: advertisedUrl(str("AGENT_ADVERTISE_URL")),
     eventsBusName: str("EVENTS_BUS_NAME") ?? "default",
     containerInstances: containerInstances(str("CONTAINER_INSTANCES")),
   };
@@ -138,6 +144,17 @@ function httpUrl(raw: string | undefined, name: string): string | undefined {
   }
   if (protocol !== "http:" && protocol !== "https:") throw new ConfigError(`${name} must be an http(s) URL such as http://localhost:4566; got "${raw}"`);
   return raw;
+}
+
+/** An http URL with an explicit port (the agent listens on it), without a path. */
+function advertisedUrl(raw: string | undefined): string | undefined {
+  const value = httpUrl(raw, "AGENT_ADVERTISE_URL");
+  if (value === undefined) return undefined;
+  const url = new URL(value);
+  if (url.protocol !== "http:" || url.port === "" || (url.pathname !== "/" && url.pathname !== "")) {
+    throw new ConfigError(`AGENT_ADVERTISE_URL must be http://<address other hosts reach>:<port>, without a path; got "${raw}"`);
+  }
+  return `http://${url.host}`;
 }
 
 function boolean(raw: string | undefined, fallback: boolean, name: string): boolean {

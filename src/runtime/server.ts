@@ -16,10 +16,14 @@ import { connectAgentToEngine, type AgentBridge } from "./agent/engine-bridge.ts
 import type { AgentEndpointRequest } from "./agent/agent-endpoint.ts";
 import { taskProtectionOperations } from "../operations/task-protection.ts";
 import { DockerHost } from "./backend/docker/docker-host.ts";
+import { dockerOptionsFor } from "./backend/docker/docker-engine-probe.ts";
+import { EngineRouter } from "./backend/engine-router.ts";
+import { InstanceConfigError, normaliseEngineUrl, type InstanceSpec } from "./instances/instance-config.ts";
 import { TaskEngine } from "./engine/task-engine.ts";
 import { TaskStore } from "./store/task-store.ts";
 import { composeWriterHooks } from "./backend/docker/compose/compose-writer.ts";
 import type { TaskView } from "../operations/index.ts";
+import type { Task } from "../../generated/shapes.ts";
 import type { WebConsole } from "./console/console-server.ts";
 import type { ContainerLogs } from "./console/container-logs.ts";
 import { eventsOff, type EventPublisher } from "./events/event-publisher.ts";
@@ -27,7 +31,6 @@ import type { EcsEvents } from "./events/start-events.ts";
 import { openClusterCapacity, resolveInstanceSpecs, type ClusterCapacity } from "../operations/cluster-capacity.ts";
 import { DockerEngineProbe } from "./backend/docker/docker-engine-probe.ts";
 import type { EngineProbeFactory } from "./instances/engine-probe.ts";
-import { InstanceConfigError } from "./instances/instance-config.ts";
 import { DaemonScheduler } from "./daemons/daemon-scheduler.ts";
 import { executeCommandOperations } from "../operations/execute-command.ts";
 import { createExecService, type ExecService } from "./exec/exec-service.ts";
@@ -109,8 +112,8 @@ export async function createServer(options: ServerOptions = {}): Promise<LocalEc
   let clusterCapacity: ClusterCapacity | undefined;
   let daemonScheduler: DaemonScheduler | undefined;
   const probeFor = options.instanceProbes ?? (options.docker === false ? undefined : (endpoint) => new DockerEngineProbe(endpoint));
+  let specs: InstanceSpec[] = [];
   if (probeFor !== undefined) {
-    let specs;
     try {
       specs = resolveInstanceSpecs(config);
     } catch (err) {
@@ -125,14 +128,38 @@ export async function createServer(options: ServerOptions = {}): Promise<LocalEc
   let exec: ExecService | undefined;
   if (options.docker !== false) {
     const store = new TaskStore(db);
+    const engineLogger = logger.child({ component: "engine" });
+    // The pool's networks belong to this data dir: a restart takes them back.
+    const networkPool = { owner: store.instanceId() };
     const docker = new DockerHost({
       connection: { dockerHost: config.dockerHost, taskSubnetPool: config.taskSubnetPool },
-      logger: logger.child({ component: "engine" }),
+      logger: engineLogger,
       externalNetworks: config.externalNetworks,
-      // The pool's networks belong to this data dir: a restart takes them back.
-      networkPool: { owner: store.instanceId() },
+      networkPool,
     });
-    const engine = new TaskEngine({ backend: docker.backend, store, config, arns, clock, logger: logger.child({ component: "engine" }) });
+    // Each task runs on the engine of the container instance placement chose (CONTAINER_INSTANCES); the
+    // local engine (DOCKER_HOST) is the default. Other engines' hosts are built when first needed.
+    const localEngine = normaliseEngineUrl(config.dockerHost);
+    const engineOf = (containerInstanceArn: string): string | undefined => clusterCapacity?.registry.get(containerInstanceArn)?.engineUrl;
+    const router = new EngineRouter({
+      defaultEngine: localEngine,
+      engineOf,
+      backendFor: (url) => {
+        if (url === localEngine) return docker.backend;
+        const endpoint = specs.find((spec) => spec.engine.url === url)?.engine ?? { url };
+        return new DockerHost({
+          connection: { dockerOptions: dockerOptionsFor(endpoint), taskSubnetPool: endpoint.taskSubnetPool ?? config.taskSubnetPool },
+          logger: engineLogger.child({ engine: url }),
+          networkPool,
+        }).backend;
+      },
+    });
+    const isRemote = (task: Task): boolean => {
+      const arn = task.containerInstanceArn;
+      const engineUrl = arn === undefined ? undefined : engineOf(arn);
+      return engineUrl !== undefined && engineUrl !== localEngine;
+    };
+    const engine = new TaskEngine({ backend: router, store, config, arns, clock, logger: engineLogger });
     engine.use(composeWriterHooks({ composeDest: config.composeDest, externalNetworks: config.externalNetworks, logger }));
     ecsEvents?.followTasks(engine);
     taskEngine = engine;
@@ -146,7 +173,7 @@ export async function createServer(options: ServerOptions = {}): Promise<LocalEc
       logger,
       clock,
       db,
-      containers: docker.backend,
+      containers: { logs: (c, options) => engine.logs(c.taskArn, c.containerName, options), stats: (taskArn, name) => engine.stats(taskArn, name) },
       startEndpoint: (opts) => docker.startAgentEndpoint(opts),
       resolveEndpoint: (id) => bridge?.resolveEndpoint(id),
     });
@@ -160,7 +187,17 @@ export async function createServer(options: ServerOptions = {}): Promise<LocalEc
     const startDockerSide = async (): Promise<void> => {
       const endpoint = await agent.start(options.agentEndpoint);
       logger.info("agent.endpoint", { mode: endpoint.mode, baseUrl: endpoint.baseUrl, network: endpoint.network.name, credentials: agent.describe() });
-      bridge = connectAgentToEngine({ agent, endpoint, engine, config, logger, db, tags: stores.tags });
+      bridge = connectAgentToEngine({
+        agent,
+        endpoint,
+        engine,
+        config,
+        logger,
+        db,
+        tags: stores.tags,
+        // Containers on another host's engine reach the agent at AGENT_ADVERTISE_URL instead.
+        ...(config.agentAdvertiseUrl === undefined ? {} : { advertised: { baseUrl: config.agentAdvertiseUrl, appliesTo: isRemote } }),
+      });
       await bridge.ready;
       await engine.start();
       if (clusterCapacity !== undefined && daemonScheduler === undefined) {
@@ -211,7 +248,7 @@ export async function createServer(options: ServerOptions = {}): Promise<LocalEc
       await agent.stop();
     });
     tasks = taskView(engine);
-    exec = createExecService({ backend: docker.execBackend(logger.child({ component: "exec" })), tasks: engine, clock, logger, db });
+    exec = createExecService({ backend: engine.exec, tasks: engine, clock, logger, db });
     const capacity: TaskCapacity = { available: () => started && availability.up };
     extraOperations.push(
       executeCommandOperations(deps, { tasks: engine, clusters: stores.clusters, sessions: exec.sessions }),

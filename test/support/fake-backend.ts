@@ -24,6 +24,8 @@ import {
   type TaskPlan,
   type TaskRuntimeFacts,
 } from "../../src/runtime/backend/task-backend.ts";
+import type { ExecBackend } from "../../src/runtime/exec/exec-backend.ts";
+import { FakeExecBackend } from "../runtime/exec/fake-exec-backend.ts";
 
 export interface FakeBackendContainer {
   runtimeId: string;
@@ -81,7 +83,7 @@ export class FakeBackend implements TaskBackend {
     return task.plan.networkMode === "awsvpc" ? { ipv4: "10.0.0.7" } : {};
   }
 
-  async prepareImage(image: string): Promise<ImageFacts> {
+  async prepareImage(_task: BackendTask, image: string): Promise<ImageFacts> {
     await tick();
     if (!this.images.has(image)) {
       this.calls.push(`pull ${image}`);
@@ -180,14 +182,21 @@ export class FakeBackend implements TaskBackend {
     return { volumes: {} };
   }
 
-  async *logs(runtimeId: string): AsyncIterable<LogChunk> {
+  async *logs(_task: BackendTask, runtimeId: string): AsyncIterable<LogChunk> {
     const c = this.containers.get(runtimeId);
     if (c === undefined) throw new ContainerMissingError(`no container ${runtimeId}`);
     yield* c.output;
   }
 
-  async stats(runtimeId: string): Promise<Record<string, unknown> | null> {
+  async stats(_task: BackendTask, runtimeId: string): Promise<Record<string, unknown> | null> {
     return this.containers.get(runtimeId)?.status === "running" ? { memory_stats: { usage: 1 } } : null;
+  }
+
+  /** ECS Exec on the fake runtime: commands are scripted by the fake exec backend. */
+  execBackend: ExecBackend = new FakeExecBackend();
+
+  exec(): ExecBackend {
+    return this.execBackend;
   }
 
   // ---------------------------------------------------------------- test controls

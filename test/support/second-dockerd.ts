@@ -17,7 +17,7 @@ import { eventually } from "./eventually.ts";
 const run = promisify(execFile);
 
 /** A bridge interface for the second engine, in a 10.254.x.0/24 no route uses yet. */
-async function createBridge(): Promise<string> {
+async function createBridge(): Promise<{ name: string; gateway: string }> {
   const name = `lecsd2${randomBytes(3).toString("hex")}`;
   const routes = (await run("ip", ["-4", "route"])).stdout;
   const used = new Set([...routes.matchAll(/10\.254\.(\d+)\./g)].map((m) => Number(m[1])));
@@ -27,12 +27,14 @@ async function createBridge(): Promise<string> {
   await run("ip", ["link", "add", "name", name, "type", "bridge"]);
   await run("ip", ["addr", "add", `10.254.${third}.1/24`, "dev", name]);
   await run("ip", ["link", "set", name, "up"]);
-  return name;
+  return { name, gateway: `10.254.${third}.1` };
 }
 
 export interface SecondDockerd {
   /** unix:///tmp/d2-…/docker.sock */
   readonly host: string;
+  /** The host's address on the engine's bridge: what its containers reach the host at (undefined when shared). */
+  readonly gateway: string | undefined;
   /** Stops the engine (SIGTERM, then SIGKILL after `graceMs`) and resolves once its process is gone. */
   stop(graceMs?: number): Promise<void>;
   /** Starts it again on the same socket and data (after stop). */
@@ -45,12 +47,12 @@ export interface SecondDockerd {
 export async function startSecondDockerd(options: { images?: string[]; own?: boolean } = {}): Promise<SecondDockerd> {
   const shared = process.env["SECOND_DOCKER_HOST"];
   if (options.own !== true && shared !== undefined && shared !== "") {
-    return { host: shared, stop: async () => {}, restart: async () => {}, dispose: async () => {} };
+    return { host: shared, gateway: undefined, stop: async () => {}, restart: async () => {}, dispose: async () => {} };
   }
   // Short paths: unix socket paths are limited to ~108 bytes, containerd's live under the exec root.
   const dir = mkdtempSync("/tmp/d2-");
   const host = `unix://${dir}/docker.sock`;
-  const bridge = await createBridge();
+  const { name: bridge, gateway } = await createBridge();
   let child: ChildProcess | undefined;
   let exited: Promise<void> = Promise.resolve();
 
@@ -84,9 +86,13 @@ export async function startSecondDockerd(options: { images?: string[]; own?: boo
     }
   };
 
+  /** Bridge interfaces of the engine's user-defined networks: they outlive the engine on the host. */
+  const networkBridges = new Set<string>();
   const stop = async (graceMs = 20_000): Promise<void> => {
     const proc = child;
     if (proc === undefined || proc.exitCode !== null || proc.signalCode !== null) return;
+    const ids = await docker("-H", host, "network", "ls", "--no-trunc", "--filter", "driver=bridge", "--format", "{{.ID}}").catch(() => "");
+    for (const id of ids.split("\n").filter(Boolean)) networkBridges.add(`br-${id.slice(0, 12)}`);
     proc.kill("SIGTERM");
     const killer = setTimeout(() => proc.kill("SIGKILL"), graceMs);
     await exited;
@@ -106,11 +112,14 @@ export async function startSecondDockerd(options: { images?: string[]; own?: boo
 
   return {
     host,
+    gateway,
     stop,
     restart: start,
     async dispose() {
       await stop();
       await run("ip", ["link", "del", bridge]).catch(() => undefined);
+      // Left on the host they keep routes to the engine's subnets, which a later engine may reuse.
+      for (const b of networkBridges) await run("ip", ["link", "del", b]).catch(() => undefined);
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -7,7 +7,7 @@ import { timingSafeEqual } from "node:crypto";
 import { systemClock, type TimeSource } from "../clock.ts";
 import type { Logger } from "../logger.ts";
 import type { CredentialsRegistry } from "./credentials-registry.ts";
-import { buildContainerResponse, buildStatsResponse, buildTaskResponse, rfc3339Nano, type MetadataVersion, type TaskMetadataSnapshot } from "./metadata.ts";
+import { buildContainerResponse, buildStatsResponse, buildTaskResponse, rfc3339Nano, type MetadataContainer, type MetadataVersion, type TaskMetadataSnapshot } from "./metadata.ts";
 import type { RoleCredentials } from "./role-credentials.ts";
 import { TaskProtectionRangeError, type TaskProtectionStore } from "./task-protection-store.ts";
 
@@ -29,8 +29,8 @@ export interface AgentServerOptions {
   resolveEndpoint(id: string): EndpointContext | undefined;
   registry: CredentialsRegistry;
   credentials: RoleCredentialsSource;
-  /** Docker one-shot stats JSON of a container, or null when it has none (not running). */
-  stats?: ((dockerId: string) => Promise<Record<string, unknown> | null>) | undefined;
+  /** Docker one-shot stats JSON of a task's container, or null when it has none (not running). */
+  stats?: ((taskArn: string, containerName: string) => Promise<Record<string, unknown> | null>) | undefined;
   protection: TaskProtectionStore;
   logger: Logger;
   /** When set, credential requests must carry it verbatim in `Authorization` (FULL_URI mode). */
@@ -41,13 +41,16 @@ export interface AgentServerOptions {
 }
 
 export interface AgentServer {
-  /** Resolves with the bound address; may be called more than once to listen on several addresses. */
-  listen(port: number, host: string): Promise<AddressInfo>;
+  /**
+   * Resolves with the bound address; may be called more than once to listen on several addresses. A
+   * listener with its own `authorizationToken` (one reachable from other hosts) always asks for it.
+   */
+  listen(port: number, host: string, authorizationToken?: string): Promise<AddressInfo>;
   readonly addresses: readonly AddressInfo[];
   /** FULL_URI modes: from now on credential requests must carry this token (undefined: no check). */
   setAuthorizationToken(token: string | undefined): void;
   /** The request handler, for embedding in another server or for tests. */
-  readonly handle: (req: IncomingMessage, res: ServerResponse) => void;
+  readonly handle: (req: IncomingMessage, res: ServerResponse, listenerToken?: string) => void;
   close(): Promise<void>;
 }
 
@@ -66,15 +69,15 @@ export function createAgentServer(options: AgentServerOptions): AgentServer {
   const lastNetwork = new Map<string, NetworkSample>();
   let authorizationToken = options.authorizationToken;
 
-  const handle = (req: IncomingMessage, res: ServerResponse): void => {
-    route(req, res).catch((err: unknown) => {
+  const handle = (req: IncomingMessage, res: ServerResponse, listenerToken?: string): void => {
+    route(req, res, listenerToken).catch((err: unknown) => {
       logger.error("agent.server.unhandled", { error: err, path: safePath(req.url) });
       if (!res.headersSent) sendJson(res, 500, "Internal server error");
       else res.destroy();
     });
   };
 
-  async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  async function route(req: IncomingMessage, res: ServerResponse, listenerToken: string | undefined): Promise<void> {
     const url = new URL(req.url ?? "/", "http://169.254.170.2");
     const path = url.pathname;
     if (path.includes("//")) {
@@ -88,11 +91,11 @@ export function createAgentServer(options: AgentServerOptions): AgentServer {
 
     if (parts[0] === "v2" && parts[1] === "credentials" && parts.length <= 3) {
       if (method !== "GET") return sendJson(res, 405, "Method not allowed");
-      return credentials(req, res, "CredentialsV2Request", parts[2] ?? "");
+      return credentials(req, res, "CredentialsV2Request", parts[2] ?? "", listenerToken);
     }
     if (parts[0] === "v1" && parts[1] === "credentials" && parts.length === 2) {
       if (method !== "GET") return sendJson(res, 405, "Method not allowed");
-      return credentials(req, res, "CredentialsV1Request", url.searchParams.get("id") ?? "");
+      return credentials(req, res, "CredentialsV1Request", url.searchParams.get("id") ?? "", listenerToken);
     }
     if ((parts[0] === "v3" || parts[0] === "v4") && parts.length >= 2) {
       if (method !== "GET") return sendJson(res, 405, "Method not allowed");
@@ -104,10 +107,11 @@ export function createAgentServer(options: AgentServerOptions): AgentServer {
     sendJson(res, 404, "404 page not found");
   }
 
-  async function credentials(req: IncomingMessage, res: ServerResponse, prefix: string, id: string): Promise<void> {
+  async function credentials(req: IncomingMessage, res: ServerResponse, prefix: string, id: string, listenerToken: string | undefined): Promise<void> {
     const fail = (status: number, code: string, message: string): void =>
       sendJson(res, status, { code, message: `${prefix}: ${message}`, HTTPErrorCode: status });
-    if (authorizationToken !== undefined && !tokenMatches(req.headers.authorization, authorizationToken)) {
+    const token = listenerToken ?? authorizationToken;
+    if (token !== undefined && !tokenMatches(req.headers.authorization, token)) {
       logger.warn("agent.credentials.unauthorized", { path: safePath(req.url) });
       return fail(401, "AccessDeniedException", "Authorization token missing or invalid");
     }
@@ -155,14 +159,14 @@ export function createAgentServer(options: AgentServerOptions): AgentServer {
       case "stats": {
         const container = snapshot?.containers.find((c) => c.name === ctx?.containerName);
         if (snapshot === undefined || container === undefined) return containerMissing("container stats");
-        return sendJson(res, 200, await containerStats(container.dockerId, container.networks[0]?.networkMode, version));
+        return sendJson(res, 200, await containerStats(snapshot.task.taskArn ?? "", container, version));
       }
       case "task/stats": {
         if (snapshot === undefined) return taskMissing("task stats");
         const entries = await Promise.all(
           snapshot.containers
             .filter((c) => c.dockerId !== "")
-            .map(async (c) => [c.dockerId, await containerStats(c.dockerId, c.networks[0]?.networkMode, version)] as const),
+            .map(async (c) => [c.dockerId, await containerStats(snapshot.task.taskArn ?? "", c, version)] as const),
         );
         return sendJson(res, 200, Object.fromEntries(entries));
       }
@@ -171,9 +175,11 @@ export function createAgentServer(options: AgentServerOptions): AgentServer {
     }
   }
 
-  async function containerStats(dockerId: string, networkMode: string | undefined, version: MetadataVersion): Promise<Record<string, unknown> | null> {
+  async function containerStats(taskArn: string, container: MetadataContainer, version: MetadataVersion): Promise<Record<string, unknown> | null> {
+    const { dockerId, name } = container;
+    const networkMode = container.networks[0]?.networkMode;
     if (options.stats === undefined || dockerId === "") return null;
-    const stats = await options.stats(dockerId).catch((err: unknown) => {
+    const stats = await options.stats(taskArn, name).catch((err: unknown) => {
       logger.debug("agent.stats.failed", { dockerId, error: err });
       return null;
     });
@@ -255,8 +261,8 @@ export function createAgentServer(options: AgentServerOptions): AgentServer {
     get addresses() {
       return addresses;
     },
-    listen(port, host) {
-      const server = createServer(handle);
+    listen(port, host, listenerToken) {
+      const server = createServer((req, res) => handle(req, res, listenerToken));
       server.keepAliveTimeout = 5000;
       return new Promise<AddressInfo>((resolve, reject) => {
         server.once("error", reject);

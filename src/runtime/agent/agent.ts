@@ -16,8 +16,8 @@ import { MemoryTaskProtectionStore, SqliteTaskProtectionStore, type TaskProtecti
 export interface AgentOptions {
   config: Config;
   logger: Logger;
-  /** Container output and stats by runtime id (the task backend). */
-  containers: ContainerLogSource & { stats(runtimeId: string): Promise<Record<string, unknown> | null> };
+  /** Container output and stats (the task engine: whichever runtime a task runs on). */
+  containers: ContainerLogSource & { stats(taskArn: string, containerName: string): Promise<Record<string, unknown> | null> };
   /** Makes 169.254.170.2 reachable from task containers and serves the agent server there. */
   startEndpoint(options: AgentEndpointRequest): Promise<AgentEndpoint>;
   /** The engine's lookup of a per-container metadata endpoint id. */
@@ -57,7 +57,7 @@ export function createAgent(options: AgentOptions): Agent {
   const protection =
     options.protection ??
     (options.db === undefined ? new MemoryTaskProtectionStore(options.clock) : new SqliteTaskProtectionStore(options.db, options.clock));
-  const stats = (runtimeId: string) => options.containers.stats(runtimeId);
+  const stats = (taskArn: string, containerName: string) => options.containers.stats(taskArn, containerName);
   const server = createAgentServer({ resolveEndpoint: options.resolveEndpoint, registry, credentials, stats, protection, logger: log });
   const awslogs = new AwsLogsShipper({ source: options.containers, clients, credentials, logger: log });
   let endpoint: AgentEndpoint | undefined;

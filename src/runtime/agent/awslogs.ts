@@ -47,9 +47,16 @@ export interface LogCursor {
  */
 export type ShippingOutcome = "ended" | "stopped" | "gone";
 
-/** Where container output comes from (the task backend). */
+/** A task container whose output is shipped. */
+export interface LogSourceContainer {
+  taskArn: string;
+  containerName: string;
+  runtimeId: string;
+}
+
+/** Where container output comes from (the task engine, through the runtime the task runs on). */
 export interface ContainerLogSource {
-  logs(runtimeId: string, options: LogOptions): AsyncIterable<LogChunk>;
+  logs(container: LogSourceContainer, options: LogOptions): AsyncIterable<LogChunk>;
 }
 
 export interface AwsLogsShipperOptions {
@@ -204,7 +211,8 @@ export class AwsLogsShipper {
   async #follow(s: Shipment, log: Logger): Promise<void> {
     try {
       const since = s.input.after === undefined ? undefined : logsSince(s.input.after);
-      const chunks = this.#source.logs(s.input.dockerId, { follow: true, timestamps: true, since, signal: s.following.signal });
+      const container = { taskArn: s.input.taskArn, containerName: s.input.containerName, runtimeId: s.input.dockerId };
+      const chunks = this.#source.logs(container, { follow: true, timestamps: true, since, signal: s.following.signal });
       for await (const { line, complete } of logLines(chunks)) {
         if (s.abandoned) break;
         // An unterminated last line is complete only when the output really ended; after `stop` it is re-read

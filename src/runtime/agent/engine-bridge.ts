@@ -9,7 +9,7 @@
 // awslogs shipping is resumed the same way: the bridge records every container it ships and how far
 // CloudWatch Logs has accepted its output, and when it starts again it follows each recorded container
 // from there (no engine hook fires for a container that kept running across the restart).
-import { randomUUID } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import type { DatabaseSync } from "node:sqlite";
 import type { KeyValuePair, LogConfiguration, Tag, Task, TaskDefinition } from "../../../generated/shapes.ts";
 import { regionOf } from "../arns.ts";
@@ -21,7 +21,7 @@ import type { BeforeCreateContext, ContainerCreateExtras, TaskProvisionExtras, T
 import type { ObservedContainer } from "../backend/task-backend.ts";
 import type { Agent } from "./agent.ts";
 import type { EndpointContext } from "./agent-server.ts";
-import type { AgentEndpoint } from "./agent-endpoint.ts";
+import { containerEnv, type AgentEndpoint } from "./agent-endpoint.ts";
 import { EndpointIdStore } from "./endpoint-id-store.ts";
 import { buildTaskSnapshot, type ContainerNotes } from "./metadata-snapshot.ts";
 
@@ -48,7 +48,7 @@ export interface AgentBridgeOptions {
   /** Without `mode`, containers join the endpoint network as in-container mode needs. */
   endpoint: Pick<AgentEndpoint, "baseUrl" | "listen" | "authorizationToken" | "network" | "env"> & Partial<Pick<AgentEndpoint, "mode">>;
   engine: BridgeEngine;
-  config: Pick<Config, "region" | "dataDir">;
+  config: Pick<Config, "region" | "dataDir"> & Partial<Pick<Config, "taskAwsEndpointUrl">>;
   logger: Logger;
   /** Where endpoint and credentials ids survive a restart (the server's database). */
   db: DatabaseSync;
@@ -56,6 +56,11 @@ export interface AgentBridgeOptions {
   tags: { get(arn: string): Tag[] };
   clock?: TimeSource | undefined;
   newId?: (() => string) | undefined;
+  /**
+   * Tasks on another host's engine reach the agent at `baseUrl` (AGENT_ADVERTISE_URL) with FULL_URI and a
+   * token: the bridge listens there on every address, and such tasks never join the local endpoint network.
+   */
+  advertised?: { baseUrl: string; appliesTo(task: Task): boolean } | undefined;
 }
 
 interface EndpointEntry {
@@ -64,6 +69,8 @@ interface EndpointEntry {
 }
 
 const TOKEN_KEY = "authorization-token";
+/** The token of the advertised (AGENT_ADVERTISE_URL) listener; kept so re-adopted remote containers stay authorised. */
+const ADVERTISED_TOKEN_KEY = "advertised-authorization-token";
 
 export function connectAgentToEngine(options: AgentBridgeOptions): AgentBridge {
   return new EngineBridge(options);
@@ -91,6 +98,7 @@ class EngineBridge implements AgentBridge {
   /** taskArn → container name → resolved logConfiguration.secretOptions (memory only, never stored). */
   readonly #secretLogOptions = new Map<string, Map<string, Record<string, string>>>();
   readonly #unhook: () => void;
+  readonly #advertised: { baseUrl: string; appliesTo(task: Task): boolean; token: string } | undefined;
   #disposed = false;
 
   constructor(options: AgentBridgeOptions) {
@@ -105,7 +113,8 @@ class EngineBridge implements AgentBridge {
     this.#newId = options.newId ?? randomUUID;
     this.#token = this.#stableToken();
     this.#restore();
-    this.ready = this.#keepOldEndpoints();
+    this.#advertised = options.advertised === undefined ? undefined : { ...options.advertised, token: this.#stableAdvertisedToken() };
+    this.ready = Promise.all([this.#keepOldEndpoints(), this.#listenAdvertised()]).then(() => {});
     // Not part of `ready`: secret log options may need AWS calls, which must not hold up the server start.
     this.resumed = this.ready.then(() => this.#resumeShipping()).catch((err: unknown) => {
       this.#logger.warn("agent.awslogs.resume_failed", { error: err });
@@ -155,6 +164,8 @@ class EngineBridge implements AgentBridge {
     // address (or the gateway), so containers on any network reach it through their default route, as
     // host-mode containers always did; joining would only cost a second endpoint per container.
     if (this.#endpoint.mode !== undefined && this.#endpoint.mode !== "in-container") return undefined;
+    // The endpoint network is on this server's engine; a task on another host's engine cannot join it.
+    if (this.#advertised?.appliesTo(task) === true) return undefined;
     return { networks: [{ name: this.#endpoint.network.name }] };
   }
 
@@ -173,14 +184,19 @@ class EngineBridge implements AgentBridge {
     // One id per container of a task; a retried create (e.g. across a restart) keeps it.
     const endpointId = this.#byTask.get(taskArn)?.get(name) ?? this.#newId();
     const taskCredentialsId = this.#agent.registry.idsForTask(taskArn).find((b) => b.kind === "task")?.id;
-    const env = this.#endpoint.env({
+    const envInput = {
       endpointId,
       taskCredentialsId: roles.taskRoleArn === undefined ? undefined : taskCredentialsId,
       region,
       launchType: ctx.task.launchType,
       existingEnv,
-    });
-    if (env["AWS_CONTAINER_AUTHORIZATION_TOKEN"] !== undefined && this.#token !== undefined) {
+    };
+    const advertised = this.#advertised?.appliesTo(ctx.task) === true ? this.#advertised : undefined;
+    const env =
+      advertised === undefined
+        ? this.#endpoint.env(envInput)
+        : containerEnv(envInput, { baseUrl: advertised.baseUrl, token: advertised.token, taskAwsEndpointUrl: this.#config.taskAwsEndpointUrl });
+    if (advertised === undefined && env["AWS_CONTAINER_AUTHORIZATION_TOKEN"] !== undefined && this.#token !== undefined) {
       env["AWS_CONTAINER_AUTHORIZATION_TOKEN"] = this.#token;
     }
     const createdAt = this.#clock.now();
@@ -189,7 +205,7 @@ class EngineBridge implements AgentBridge {
       id: endpointId,
       taskArn,
       containerName: name,
-      baseUrl: this.#endpoint.baseUrl,
+      baseUrl: advertised?.baseUrl ?? this.#endpoint.baseUrl,
       createdAt: createdAt.getTime(),
       imageId: undefined,
     });
@@ -365,6 +381,31 @@ class EngineBridge implements AgentBridge {
     return kept;
   }
 
+  #stableAdvertisedToken(): string {
+    const kept = this.#store.meta(ADVERTISED_TOKEN_KEY);
+    if (kept !== undefined) return kept;
+    const token = randomBytes(24).toString("base64url");
+    this.#store.setMeta(ADVERTISED_TOKEN_KEY, token);
+    return token;
+  }
+
+  /** Serves the agent at AGENT_ADVERTISE_URL's port on every address, asking its own token for credentials. */
+  async #listenAdvertised(): Promise<void> {
+    const advertised = this.#advertised;
+    if (advertised === undefined) return;
+    const port = Number(new URL(advertised.baseUrl).port);
+    try {
+      await this.#agent.server.listen(port, "0.0.0.0", advertised.token);
+      this.#logger.info("agent.bridge.advertised_endpoint", { baseUrl: advertised.baseUrl });
+    } catch (err) {
+      this.#logger.warn("agent.bridge.advertised_endpoint_unavailable", {
+        baseUrl: advertised.baseUrl,
+        error: err,
+        message: "containers on other hosts' engines cannot reach their credentials and metadata",
+      });
+    }
+  }
+
   /**
    * Containers keep the endpoint URL they were created with. When this start got another address (e.g. a
    * different free port in the *-port modes), also listen on the old ones that live containers still use.
@@ -373,6 +414,8 @@ class EngineBridge implements AgentBridge {
     const current = this.#endpoint.baseUrl;
     const live = new Set(this.#store.endpoints().map((r) => r.baseUrl));
     live.delete(current);
+    // The advertised address has a listener of its own (with its token).
+    if (this.#advertised !== undefined) live.delete(this.#advertised.baseUrl);
     for (const baseUrl of live) {
       let port: number;
       let host: string;

@@ -8,6 +8,7 @@
 // names …): `BackendTask.data`. The engine persists it with the task and hands it back on every call, so a
 // restarted server resumes with the same containers, networks and volumes without asking the backend
 // to remember anything itself.
+import type { ExecBackend } from "../exec/exec-backend.ts";
 import type {
   ContainerDefinition,
   ContainerOverride,
@@ -44,6 +45,8 @@ export interface TaskPlan {
   /** Task-level cpu units and memory MiB (already normalised), when the task sets them. */
   cpu?: number | undefined;
   memory?: number | undefined;
+  /** The container instance placement chose: which runtime the task runs on. */
+  containerInstanceArn?: string | undefined;
 }
 
 /** A task as the engine hands it to the backend on every call. */
@@ -137,7 +140,9 @@ export type BackendEvent =
   | { kind: "health"; taskArn: string; containerName: string; runtimeId: string; at: Date; health: ObservedHealth | undefined }
   | { kind: "removed"; taskArn: string; containerName: string; runtimeId: string; at: Date }
   /** The namespace holder of an awsvpc task went away while the task was not stopping. */
-  | { kind: "holder-exited"; taskArn: string; at: Date };
+  | { kind: "holder-exited"; taskArn: string; at: Date }
+  /** The runtime stopped or started answering: the tasks it holds are (dis)connected, as ECS says of an agent. */
+  | { kind: "connectivity"; connected: boolean; affects: (task: BackendTask) => boolean };
 
 export interface BackendEventHandlers {
   onEvent(event: BackendEvent): void;
@@ -167,14 +172,6 @@ export interface LogChunk {
   text: string;
 }
 
-export interface ExecOptions {
-  command: string[];
-  tty: boolean;
-  /** Default: the container's own user. */
-  user?: string | undefined;
-  env?: Record<string, string> | undefined;
-}
-
 /** Per-task facts the agent's metadata endpoint reports that only the backend knows. */
 export interface TaskRuntimeFacts {
   /** The task's own network (bridge/awsvpc), listed first in a container's networks. */
@@ -202,8 +199,8 @@ export interface TaskBackend {
   initTask(plan: TaskPlan): { data: BackendTaskData; runtimeNames: Record<string, string> };
   /** Network, volumes and (awsvpc) the namespace holder. Throws TaskResourceError. */
   provision(task: BackendTask, options: ProvisionOptions): Promise<ProvisionedTask>;
-  /** Makes the image present (pulling it at most once at a time). Throws ImagePullError. */
-  prepareImage(image: string): Promise<ImageFacts>;
+  /** Makes the image present where the task runs (pulling it at most once at a time). Throws ImagePullError. */
+  prepareImage(task: BackendTask, image: string): Promise<ImageFacts>;
   /** Returns the runtime id. Throws ContainerCreateError. */
   createContainer(task: BackendTask, container: ContainerPlan): Promise<string>;
   /** Throws ContainerStartError, or ContainerMissingError when the container is gone. */
@@ -223,9 +220,11 @@ export interface TaskBackend {
   onTaskRunning?(task: BackendTask): void;
 
   /** A container's output. Throws ContainerMissingError. */
-  logs(runtimeId: string, options: LogOptions): AsyncIterable<LogChunk>;
+  logs(task: BackendTask, runtimeId: string, options: LogOptions): AsyncIterable<LogChunk>;
   /** One sample of resource usage in the Docker stats format TMDS serves; null when not running. */
-  stats(runtimeId: string): Promise<Record<string, unknown> | null>;
+  stats(task: BackendTask, runtimeId: string): Promise<Record<string, unknown> | null>;
+  /** Commands in the task's containers (ECS Exec), on the runtime the task runs on. */
+  exec(task: BackendTask): ExecBackend;
 }
 
 // ---------------------------------------------------------------- typed errors

@@ -161,6 +161,7 @@ export function taskPlanOf(
   };
   const mac = state.macAddress ?? task.attachments?.find((a) => a.type === "ElasticNetworkInterface")?.details?.find((d) => d.name === "macAddress")?.value;
   if (mac !== undefined) plan.macAddress = mac;
+  if (task.containerInstanceArn !== undefined) plan.containerInstanceArn = task.containerInstanceArn;
   const cpu = parseTaskCpu(task.cpu);
   if (cpu !== undefined) plan.cpu = cpu;
   const memory = parseTaskMemory(task.memory);

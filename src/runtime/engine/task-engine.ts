@@ -5,13 +5,14 @@ import { newTaskId, regionOf } from "../arns.ts";
 import type { BackendEvent, BackendTask, LogChunk, LogOptions, ObservedContainer, TaskBackend, TaskRuntimeFacts } from "../backend/task-backend.ts";
 import { ContainerMissingError, VolumeError } from "../backend/task-backend.ts";
 import type { Clock, Timer } from "../clock.ts";
+import type { ExecBackend } from "../exec/exec-backend.ts";
 import type { Config } from "../config.ts";
 import type { Logger } from "../logger.ts";
 import type { ArnPage, ClientTokenRecord, TaskCounts, TaskListFilter, TaskStore } from "../store/task-store.ts";
 import { validateGraph } from "./dependency-graph.ts";
 import type { RunTaskSpec, TaskEngineHooks, TaskRuntimeState } from "./engine-types.ts";
 import { newTaskDocument, taskPlanOf, upgradeRuntimeState, type TaskDocument } from "./task-document.ts";
-import { applyEvent, applyObservation } from "./task-reconciler.ts";
+import { applyConnectivity, applyEvent, applyObservation } from "./task-reconciler.ts";
 import { fingerprintOf, renderEni, renderTask, summaryOf } from "./task-render.ts";
 import { TaskRunner } from "./task-runner.ts";
 import { STOP_CODES, STOPPED_REASONS, namedError } from "./task-status.ts";
@@ -202,22 +203,43 @@ export class TaskEngine {
     return this.#backend.facts({ plan: taskPlanOf(task, state), data: state.backend, save: () => {} });
   }
 
-  /** A container's output, through the backend. */
+  /** A container's output, through the backend. Throws ContainerMissingError. */
   logs(taskArn: string, containerName: string, options: LogOptions): AsyncIterable<LogChunk> {
-    return this.#backend.logs(this.#runtimeIdOf(taskArn, containerName), options);
+    const { w, runtimeId } = this.#container(taskArn, containerName);
+    return this.#backend.logs(w.backendTask, runtimeId, options);
   }
 
   /** One resource-usage sample of a container; null when it is not running. */
   stats(taskArn: string, containerName: string): Promise<Record<string, unknown> | null> {
     const w = this.#work.get(taskArn);
     const id = w?.state.containers.find((c) => c.name === containerName)?.runtimeId;
-    return id === undefined ? Promise.resolve(null) : this.#backend.stats(id);
+    return w === undefined || id === undefined ? Promise.resolve(null) : this.#backend.stats(w.backendTask, id);
   }
 
-  #runtimeIdOf(taskArn: string, containerName: string): string {
-    const id = this.#work.get(taskArn)?.state.containers.find((c) => c.name === containerName)?.runtimeId;
-    if (id === undefined) throw new ContainerMissingError(`no container ${containerName} in task ${taskArn}`);
-    return id;
+  /** ECS Exec on whichever runtime each container runs, found by its runtime id. */
+  readonly exec: ExecBackend = {
+    start: (runtimeId, options) => {
+      const w = this.#taskOfRuntimeId(runtimeId);
+      if (w === undefined) return Promise.reject(new ContainerMissingError(`no task container ${runtimeId}`));
+      return this.#backend.exec(w.backendTask).start(runtimeId, options);
+    },
+    reap: async (runtimeId, options) => {
+      const w = this.#taskOfRuntimeId(runtimeId);
+      // A container the engine no longer drives is gone, and so is everything it ran.
+      if (w !== undefined) await this.#backend.exec(w.backendTask).reap(runtimeId, options);
+    },
+  };
+
+  #container(taskArn: string, containerName: string): { w: Working; runtimeId: string } {
+    const w = this.#work.get(taskArn);
+    const runtimeId = w?.state.containers.find((c) => c.name === containerName)?.runtimeId;
+    if (w === undefined || runtimeId === undefined) throw new ContainerMissingError(`no container ${containerName} in task ${taskArn}`);
+    return { w, runtimeId };
+  }
+
+  #taskOfRuntimeId(runtimeId: string): Working | undefined {
+    for (const w of this.#work.values()) if (w.state.containers.some((c) => c.runtimeId === runtimeId)) return w;
+    return undefined;
   }
 
   /** Called with every new task snapshot. Returns an unsubscribe function. */
@@ -429,6 +451,14 @@ export class TaskEngine {
 
   #onEvent(event: BackendEvent): void {
     if (this.#closed) return;
+    if (event.kind === "connectivity") {
+      for (const w of this.#work.values()) {
+        if (!event.affects(w.backendTask)) continue;
+        applyConnectivity(w, event.connected, this.#clock.now());
+        this.#commit(w);
+      }
+      return;
+    }
     const w = this.#work.get(event.taskArn);
     if (w === undefined) return;
     if (event.kind === "holder-exited") {

@@ -7,11 +7,19 @@ import type { TaskDocument } from "./task-document.ts";
 import { containerHealthFromDocker } from "./task-status.ts";
 import { raiseKnown, recordExit, recordVanished } from "./task-transitions.ts";
 
+/** The task's link to its runtime changed (ECS: the agent of its container instance (dis)connected). */
+export function applyConnectivity(doc: TaskDocument, connected: boolean, now: Date): void {
+  const connectivity = connected ? "CONNECTED" : "DISCONNECTED";
+  if (doc.task.connectivity === connectivity || doc.task.lastStatus === "STOPPED") return;
+  doc.task.connectivity = connectivity;
+  doc.task.connectivityAt = now;
+}
+
 /**
  * Applies one runtime event to the task's records. Returns false when the event is about nothing the
  * task knows (another run's container, an older container of the same name).
  */
-export function applyEvent(doc: TaskDocument, event: Exclude<BackendEvent, { kind: "holder-exited" }>, opInFlight: boolean, now: Date): boolean {
+export function applyEvent(doc: TaskDocument, event: Extract<BackendEvent, { containerName: string }>, opInFlight: boolean, now: Date): boolean {
   const c = doc.state.containers.find((x) => x.name === event.containerName);
   if (c === undefined || (c.runtimeId !== undefined && c.runtimeId !== event.runtimeId)) return false;
   switch (event.kind) {

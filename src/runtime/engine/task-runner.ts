@@ -63,7 +63,7 @@ export class TaskRunner {
     this.#o.commit(w);
     let imageEnv: string[];
     try {
-      const image = await backend.prepareImage(def.image ?? "");
+      const image = await backend.prepareImage(w.backendTask, def.image ?? "");
       c.imageDigest = image.digest;
       imageEnv = image.env;
     } catch (err) {

@@ -9,6 +9,11 @@ export interface EngineEndpoint {
   url: string;
   /** Client TLS for `tcp://` (DOCKER_TLS_VERIFY / DOCKER_CERT_PATH style). */
   tls?: { ca?: string | undefined; cert?: string | undefined; key?: string | undefined; verify: boolean } | undefined;
+  /**
+   * The range task networks on this engine take /24s from (TASK_SUBNET_POOL otherwise). Engines on one
+   * host need distinct ranges: the host routes each subnet to one bridge.
+   */
+  taskSubnetPool?: string | undefined;
 }
 
 /** One configured container instance: an engine serving one cluster (or every used cluster). */
@@ -75,7 +80,7 @@ export function normaliseEngineUrl(raw: string | undefined): string {
 
 /**
  * The environment value: unset → the local engine serves every cluster; `cluster=url[,cluster=url…]`
- * (cluster may be `*`; the URL may carry `?cpu=&memory=&az=&instanceType=&capacityProvider=` and, for
+ * (cluster may be `*`; the URL may carry `?cpu=&memory=&az=&instanceType=&capacityProvider=&taskSubnetPool=` and, for
  * tcp, `tls=1&ca=&cert=&key=`); anything without `=` is the path of a YAML file.
  */
 export function parseContainerInstancesEnv(raw: string | undefined): ContainerInstancesSetting {
@@ -112,6 +117,8 @@ export function parseContainerInstancesYaml(text: string, source = "CONTAINER_IN
     const engineRaw = item["engine"] ?? item["url"];
     if (engineRaw !== undefined && typeof engineRaw !== "string") throw new InstanceConfigError(`${where}.engine must be a string`);
     const engine: EngineEndpoint = { url: wrap(where, () => normaliseEngineUrl(engineRaw)) };
+    const taskSubnetPool = optionalString(item["taskSubnetPool"], `${where}.taskSubnetPool`);
+    if (taskSubnetPool !== undefined) engine.taskSubnetPool = taskSubnetPool;
     const tls = item["tls"];
     if (tls !== undefined) {
       if (!isRecord(tls)) throw new InstanceConfigError(`${where}.tls must be a mapping of ca, cert, key, verify`);
@@ -160,13 +167,15 @@ function compactEntry(cluster: string, target: string): Omit<InstanceSpec, "key"
     } else if (STRING_OPTIONS.has(name)) {
       const key = name === "az" ? "availabilityZone" : (name as "availabilityZone" | "instanceType" | "capacityProvider");
       spec[key] = value;
+    } else if (name === "taskSubnetPool") {
+      spec.engine = { ...spec.engine, taskSubnetPool: value };
     } else if (TLS_OPTIONS.has(name)) {
       useTls = true;
       if (name === "tlsverify" || name === "tls") tls.verify = value !== "0" && value !== "false";
       else tls[name as "ca" | "cert" | "key"] = value;
     } else {
       throw new InstanceConfigError(
-        `CONTAINER_INSTANCES: unknown option "${name}" (known: cpu, memory, az, instanceType, capacityProvider, tls, ca, cert, key)`,
+        `CONTAINER_INSTANCES: unknown option "${name}" (known: cpu, memory, az, instanceType, capacityProvider, taskSubnetPool, tls, ca, cert, key)`,
       );
     }
   }

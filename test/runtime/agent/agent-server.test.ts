@@ -37,10 +37,11 @@ beforeAll(async () => {
     credentials: provider,
     protection: new MemoryTaskProtectionStore(),
     logger: silentLogger,
-    stats: async (dockerId) => {
-      statsCalls.push(dockerId);
+    stats: async (taskArn, containerName) => {
+      statsCalls.push(`${taskArn}/${containerName}`);
       rx += 500;
-      return { read: new Date(Date.now() + statsCalls.length * 1000).toISOString(), id: dockerId, networks: { eth0: { rx_bytes: rx, tx_bytes: 10 } } };
+      const id = snap.containers.find((c) => c.name === containerName)?.dockerId;
+      return { read: new Date(Date.now() + statsCalls.length * 1000).toISOString(), id, networks: { eth0: { rx_bytes: rx, tx_bytes: 10 } } };
     },
   });
   const addr = await server.listen(0, "127.0.0.1");

@@ -2,7 +2,6 @@ import Docker from "dockerode";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAgent, type Agent, type AgentOptions } from "../../../src/runtime/agent/agent.ts";
 import { startAgentEndpoint } from "../../../src/runtime/backend/docker/endpoint-network.ts";
-import { FakeBackend } from "../../support/fake-backend.ts";
 import { MemoryTaskProtectionStore } from "../../../src/runtime/agent/task-protection-store.ts";
 import { openDatabase } from "../../../src/runtime/database.ts";
 import { silentLogger } from "../../../src/runtime/logger.ts";
@@ -14,7 +13,8 @@ let moto: MotoServer;
 /** The agent's view of the runtime: container output/stats, and how 169.254.170.2 is made reachable. */
 const runtimeParts = (): Pick<AgentOptions, "containers" | "startEndpoint"> => {
   const docker = new Docker();
-  return { containers: new FakeBackend(), startEndpoint: (opts) => startAgentEndpoint({ ...opts, docker }) };
+  // No task runs in these tests: container output and stats are never asked for.
+  return { containers: { logs: async function* () {}, stats: async () => null }, startEndpoint: (opts) => startAgentEndpoint({ ...opts, docker }) };
 };
 let agent: Agent;
 const snap = snapshot();

@@ -5,7 +5,7 @@ import { DockerRuntime } from "../../../src/runtime/backend/docker/docker-runtim
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAgentAwsClients, type AgentAwsClients } from "../../../src/runtime/agent/aws-clients.ts";
-import { AwsLogsShipper, type LogCursor } from "../../../src/runtime/agent/awslogs.ts";
+import { AwsLogsShipper, type ContainerLogSource, type LogCursor } from "../../../src/runtime/agent/awslogs.ts";
 import { logsSince } from "../../../src/runtime/log-lines.ts";
 import { RoleCredentialsProvider } from "../../../src/runtime/agent/role-credentials.ts";
 import { createLogger, silentLogger } from "../../../src/runtime/logger.ts";
@@ -18,8 +18,11 @@ const TASK_ID = "0123456789abcdef0123456789abcdef";
 const TASK = `arn:aws:ecs:us-east-1:123456789012:task/default/${TASK_ID}`;
 
 const docker = new Docker();
-/** Container output the way the server reads it: through the Docker backend. */
-const source = new DockerBackend({ runtime: new DockerRuntime(), logger: silentLogger, networkPool: false });
+/** Container output the way the server reads it: through the Docker backend (by runtime id). */
+const backend = new DockerBackend({ runtime: new DockerRuntime(), logger: silentLogger, networkPool: false });
+const source: ContainerLogSource = {
+  logs: (c, options) => backend.logs({ plan: { taskArn: c.taskArn, clusterName: "x", taskDefinition: {}, overrides: {}, networkMode: "bridge" }, data: {}, save: () => {} }, c.runtimeId, options),
+};
 let moto: MotoServer;
 let clients: AgentAwsClients;
 let cwl: CloudWatchLogsClient;

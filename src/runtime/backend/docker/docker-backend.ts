@@ -5,7 +5,9 @@
 import type { NetworkBinding } from "../../../../generated/shapes.ts";
 import { taskIdOf } from "../../arns.ts";
 import type { Logger } from "../../logger.ts";
+import type { ExecBackend } from "../../exec/exec-backend.ts";
 import {
+  BackendError,
   ContainerCreateError,
   ContainerMissingError,
   ContainerStartError,
@@ -86,6 +88,8 @@ export interface DockerBackendOptions {
    * removed at stop.
    */
   networkPool: TaskNetworkPoolOptions | false;
+  /** ECS Exec on this engine (the `docker exec` bridge). */
+  exec?: ExecBackend | undefined;
 }
 
 export class DockerBackend implements TaskBackend {
@@ -96,6 +100,7 @@ export class DockerBackend implements TaskBackend {
   readonly #pause: PauseSpec | undefined;
   readonly #pool: TaskNetworkPool | undefined;
   readonly #images: ImagePuller;
+  readonly #exec: ExecBackend | undefined;
 
   constructor(options: DockerBackendOptions) {
     this.#runtime = options.runtime;
@@ -105,6 +110,7 @@ export class DockerBackend implements TaskBackend {
     this.#pause = options.pause;
     this.#pool = options.networkPool === false ? undefined : new TaskNetworkPool(this.#runtime, this.#logger, options.networkPool);
     this.#images = new ImagePuller(this.#runtime, this.#logger);
+    this.#exec = options.exec;
   }
 
   async start(live: () => Iterable<BackendTask>): Promise<void> {
@@ -215,7 +221,7 @@ export class DockerBackend implements TaskBackend {
     if (ip !== undefined && ip !== "") pause.ipv4 = ip;
   }
 
-  async prepareImage(image: string): Promise<ImageFacts> {
+  async prepareImage(_task: BackendTask, image: string): Promise<ImageFacts> {
     try {
       // One inspect answers both "is it here?" and the digest/env; only a missing image costs a pull.
       let img = await this.#runtime.inspectImage(image);
@@ -380,8 +386,15 @@ export class DockerBackend implements TaskBackend {
           const translated = translateEvent(event);
           if (translated !== undefined) handlers.onEvent(translated);
         },
-        onError: (err) => handlers.onError(err),
-        onConnect: () => handlers.onConnect(),
+        onError: (err) => {
+          // The engine stopped answering: its tasks are disconnected until it is back.
+          handlers.onEvent({ kind: "connectivity", connected: false, affects: () => true });
+          handlers.onError(err);
+        },
+        onConnect: () => {
+          handlers.onEvent({ kind: "connectivity", connected: true, affects: () => true });
+          handlers.onConnect();
+        },
       },
     );
   }
@@ -398,15 +411,20 @@ export class DockerBackend implements TaskBackend {
     return facts;
   }
 
-  async *logs(runtimeId: string, options: LogOptions): AsyncIterable<LogChunk> {
+  async *logs(_task: BackendTask, runtimeId: string, options: LogOptions): AsyncIterable<LogChunk> {
     const { chunks, tty } = await this.#runtime.logs(runtimeId, options).catch((err: unknown) => {
       throw isMissing(err) ? new ContainerMissingError(messageOf(err), { cause: err }) : err;
     });
     yield* tty ? ttyChunks(chunks) : demultiplex(chunks);
   }
 
-  stats(runtimeId: string): Promise<Record<string, unknown> | null> {
+  stats(_task: BackendTask, runtimeId: string): Promise<Record<string, unknown> | null> {
     return this.#runtime.stats(runtimeId);
+  }
+
+  exec(): ExecBackend {
+    if (this.#exec === undefined) throw new BackendError("ECS Exec is not available on this Docker engine");
+    return this.#exec;
   }
 
   // ---------------------------------------------------------------- helpers

@@ -21,7 +21,8 @@ export class DockerHost {
   constructor(options: DockerHostOptions) {
     const { connection, ...backendOptions } = options;
     this.#runtime = new DockerRuntime(connection);
-    this.backend = new DockerBackend({ ...backendOptions, runtime: this.#runtime });
+    const exec = new DockerExecBackend(this.#runtime.docker, options.logger.child({ component: "exec" }));
+    this.backend = new DockerBackend({ ...backendOptions, runtime: this.#runtime, exec });
   }
 
   /** The engine's version; rejects when it does not answer within `timeoutMs`. */
@@ -32,11 +33,6 @@ export class DockerHost {
     });
     const v = await Promise.race([this.#runtime.docker.version(), timeout]).finally(() => clearTimeout(timer));
     return { version: v.Version, apiVersion: v.ApiVersion };
-  }
-
-  /** ECS Exec's `docker exec` bridge on this engine. */
-  execBackend(logger: Logger): DockerExecBackend {
-    return new DockerExecBackend(this.#runtime.docker, logger);
   }
 
   /** Follows whether the engine answers (from an events subscription of its own, never by probing per request). */

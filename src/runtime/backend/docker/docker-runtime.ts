@@ -17,6 +17,8 @@ import { RuntimeError, SubnetPoolExhaustedError } from "./container-runtime.ts";
 export interface DockerRuntimeOptions {
   /** DOCKER_HOST: unix:///path or tcp://host:port; default /var/run/docker.sock. */
   dockerHost?: string | undefined;
+  /** dockerode connection options (TLS, ssh), instead of `dockerHost`. */
+  dockerOptions?: Docker.DockerOptions | undefined;
   /** Bound on ordinary API calls (inspect, create, remove …). */
   callTimeoutMs?: number;
   /** Bound on `start`, like the agent's ECS_CONTAINER_START_TIMEOUT (3 min on Linux). */
@@ -51,7 +53,7 @@ export class DockerRuntime implements ContainerRuntime {
   #reconnectDelayMs: number;
 
   constructor(options: DockerRuntimeOptions = {}) {
-    this.docker = new Docker(dockerConnectionOptions(options.dockerHost));
+    this.docker = new Docker(options.dockerOptions ?? dockerConnectionOptions(options.dockerHost));
     this.#callTimeoutMs = options.callTimeoutMs ?? 30_000;
     this.#startTimeoutMs = options.startTimeoutMs ?? 180_000;
     this.#reconnectDelayMs = options.reconnectDelayMs ?? 1_000;
