@@ -51,10 +51,11 @@ describe("ECS Exec across a crash", () => {
     await client.closed;
     expect(await count()).toBe(5);
 
-    server = await startChildServer({ dataDir, port: server.port });
+    const restarted = await startChildServer({ dataDir, port: server.port });
+    server = restarted;
     await eventually("the orphaned exec processes reaped", async () => ((await count()) === 2 ? true : undefined));
     // The audit line is written once the reap has settled, which can be just after the processes are gone.
-    await eventually("the audit line of the reaped session", async () => (/"event":"exec.session".*"reason":"server-restart"/.test(server.log()) ? true : undefined));
+    await eventually("the audit line of the reaped session", async () => (/"event":"exec.session".*"reason":"server-restart"/.test(restarted.log()) ? true : undefined));
     // The task itself is untouched.
     const { tasks } = await server.ecs.send(new DescribeTasksCommand({ cluster, tasks: [taskArn] }));
     expect(tasks![0]!.lastStatus).toBe("RUNNING");
