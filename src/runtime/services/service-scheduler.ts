@@ -1,0 +1,277 @@
+import { randomUUID } from "node:crypto";
+import type { Deployment, Service, Tag, TaskDefinition, TaskSet } from "../../../generated/shapes.ts";
+import { clusterNameOf } from "../arns.ts";
+import type { Clock, Timers } from "../clock.ts";
+import type { RunTaskSpec } from "../engine/engine-types.ts";
+import type { Logger } from "../logger.ts";
+import type { ServiceDeploymentStore } from "../store/service-deployment-store.ts";
+import type { ServiceRevisionStore } from "../store/service-revision-store.ts";
+import type { ServiceRecord, ServiceStore } from "../store/service-store.ts";
+import type { TagStore } from "../store/tag-store.ts";
+import { applyServiceDeploymentPatch } from "./service-deployment-patch.ts";
+import { decideReplica } from "./replica-decision.ts";
+import { schedTaskOf, type Decision, type DecisionInput, type UnitFacts } from "./scheduler-types.ts";
+import { eventPrefix, serviceEvents, withEvent } from "./service-events.ts";
+import type { ServicePlacement } from "./service-placement.ts";
+import type { ServiceTaskDefinitions, ServiceTasks } from "./service-tasks.ts";
+import { decideTaskSets } from "./task-set-decision.ts";
+
+export interface ServiceSchedulerOptions {
+  services: ServiceStore;
+  serviceDeployments: ServiceDeploymentStore;
+  serviceRevisions: ServiceRevisionStore;
+  tasks: ServiceTasks;
+  taskDefinitions: ServiceTaskDefinitions;
+  tags: TagStore;
+  placement: ServicePlacement;
+  clock: Clock;
+  timers: Timers;
+  logger: Logger;
+  /** Container instances of a cluster (DAEMON services run one task on each); one local instance today. */
+  instanceCount?: (clusterArn: string) => number;
+}
+
+/** After an unexpected error a service is looked at again this much later (never in a tight loop). */
+const RETRY_AFTER_ERROR_MS = 5_000;
+
+/**
+ * The thin loop around the scheduler's pure decisions. A service is evaluated when one of its tasks
+ * changes (engine snapshots), when an operation changes it (`poke`), and when a decision asked to be
+ * woken (grace periods, back-off) — never by polling Docker. One evaluation reads the service and its
+ * tasks, decides, applies the effects (start/stop tasks, events, service deployment updates) and saves
+ * the service, all synchronously, so no other request interleaves. Tasks are recognised by their
+ * startedBy (the deployment or task set id) and group (`service:<name>`), and the engine persists a
+ * task before it creates any container, so a restart recomputes from what exists and never starts a
+ * task twice.
+ */
+export class ServiceScheduler {
+  readonly #o: ServiceSchedulerOptions;
+  readonly #log: Logger;
+  readonly #dirty = new Set<string>();
+  readonly #wakeups = new Map<string, { at: number; cancel: () => void }>();
+  #flushScheduled = false;
+  #unsubscribe: (() => void) | undefined;
+  #closed = false;
+
+  constructor(options: ServiceSchedulerOptions) {
+    this.#o = options;
+    this.#log = options.logger.child({ component: "service-scheduler" });
+  }
+
+  /** Subscribes to task changes and evaluates every service once (re-adopting what a restart left). */
+  start(): void {
+    this.#unsubscribe = this.#o.tasks.subscribe((task) => {
+      const group = task.group;
+      if (group === undefined || !group.startsWith("service:") || task.clusterArn === undefined) return;
+      const arn = this.#o.services.liveArn(task.clusterArn, group.slice("service:".length));
+      if (arn !== undefined) this.poke(arn);
+    });
+    for (const record of this.#o.services.live()) this.poke(record.service.serviceArn ?? "");
+  }
+
+  close(): void {
+    this.#closed = true;
+    this.#unsubscribe?.();
+    for (const w of this.#wakeups.values()) w.cancel();
+    this.#wakeups.clear();
+  }
+
+  /** Asks for an evaluation of the service soon (coalesced; after the current call stack). */
+  poke(serviceArn: string): void {
+    if (this.#closed) return;
+    this.#dirty.add(serviceArn);
+    if (this.#flushScheduled) return;
+    this.#flushScheduled = true;
+    setImmediate(() => this.#flush());
+  }
+
+  /** Evaluates every poked service now (tests call it to settle without waiting). */
+  flush(): void {
+    this.#flush();
+  }
+
+  #flush(): void {
+    this.#flushScheduled = false;
+    // Effects poke again (new task snapshots): those evaluations run in the next round.
+    const batch = [...this.#dirty];
+    this.#dirty.clear();
+    for (const arn of batch) {
+      if (this.#closed) return;
+      try {
+        this.evaluate(arn);
+      } catch (err) {
+        this.#log.error("service-evaluation-failed", { serviceArn: arn, error: err });
+        this.#wakeAt(arn, this.#o.clock.now().getTime() + RETRY_AFTER_ERROR_MS);
+      }
+    }
+  }
+
+  /** One scheduler step for one service. */
+  evaluate(serviceArn: string): void {
+    const record = this.#o.services.get(serviceArn);
+    if (record === undefined || record.service.status === "INACTIVE") return;
+    const { service } = record;
+    const now = this.#o.clock.now().getTime();
+    const tasks = this.#o.tasks.list({ clusterArn: service.clusterArn ?? "", serviceName: service.serviceName ?? "" });
+    const input: DecisionInput = {
+      now,
+      service,
+      book: record.book,
+      tasks: tasks.map(schedTaskOf),
+      desiredCount: this.#desiredCount(service),
+      units: this.#unitFacts(service),
+    };
+    const external = (service.deploymentController?.type ?? "ECS") !== "ECS";
+    const decision = external ? decideTaskSets(input) : decideReplica(input);
+    this.#apply(record, decision, now);
+  }
+
+  #desiredCount(service: Service): number {
+    if (service.schedulingStrategy === "DAEMON") return this.#o.instanceCount?.(service.clusterArn ?? "") ?? 1;
+    return service.desiredCount ?? 0;
+  }
+
+  /** Health checks and placement of every deployment / task set, looked up for the pure decision. */
+  #unitFacts(service: Service): Record<string, UnitFacts> {
+    const clusterArn = service.clusterArn ?? "";
+    const occupying: TaskDefinition[] = [];
+    const cache = new Map<string, TaskDefinition | undefined>();
+    const td = (ref: string): TaskDefinition | undefined => {
+      if (!cache.has(ref)) cache.set(ref, this.#o.taskDefinitions.resolve(ref));
+      return cache.get(ref);
+    };
+    for (const t of this.#o.tasks.list({ clusterArn })) {
+      if (t.lastStatus === "STOPPED" || t.taskDefinitionArn === undefined) continue;
+      const def = td(t.taskDefinitionArn);
+      if (def !== undefined) occupying.push(def);
+    }
+    const units: Record<string, UnitFacts> = {};
+    const units$ = [...(service.deployments ?? []), ...(service.taskSets ?? [])] as Array<Deployment | TaskSet>;
+    for (const unit of units$) {
+      const def = unit.taskDefinition === undefined ? undefined : td(unit.taskDefinition);
+      if (unit.id === undefined) continue;
+      if (def === undefined) {
+        units[unit.id] = {
+          healthChecked: false,
+          placeable: 0,
+          placementProblem: serviceEvents.unableToPlace(service.serviceName ?? "", `TaskDefinition not found: ${unit.taskDefinition ?? ""}`),
+        };
+        continue;
+      }
+      const capacity = this.#o.placement.capacity({ clusterArn, serviceName: service.serviceName ?? "", taskDefinition: def, occupying });
+      units[unit.id] = {
+        healthChecked: (def.containerDefinitions ?? []).some((c) => (c.essential ?? true) && c.healthCheck !== undefined),
+        placeable: capacity.placeable,
+        placementProblem: capacity.problem,
+      };
+    }
+    return units;
+  }
+
+  #apply(record: ServiceRecord, decision: Decision, now: number): void {
+    const service = decision.service;
+    const name = service.serviceName ?? "";
+    const at = new Date(now);
+    const steadyMessage = serviceEvents.steadyState(name);
+    const event = (message: string, condition = false): void => {
+      service.events = withEvent(service.events ?? [], message, at, randomUUID(), { condition, steadyMessage });
+    };
+    for (const effect of decision.effects) {
+      switch (effect.kind) {
+        case "event":
+          event(effect.message, effect.condition === true);
+          break;
+        case "start": {
+          const ids = this.#start(service, effect.unitId, effect.count);
+          if (ids.length > 0) event(serviceEvents.started(eventPrefix(name, effect.taskSetId), ids, effect.unhealthyReplaced));
+          break;
+        }
+        case "stop": {
+          for (const arn of effect.taskArns) this.#o.tasks.stopTask(arn, effect.reason, "ServiceSchedulerInitiated");
+          if (effect.announce) event(serviceEvents.stopped(eventPrefix(name, effect.taskSetId), effect.taskIds));
+          this.#log.info("service-tasks-stopped", { service: service.serviceArn, tasks: effect.taskIds, reason: effect.reason });
+          break;
+        }
+        case "serviceDeployment":
+          this.#o.serviceDeployments.update(effect.arn, (sd) => applyServiceDeploymentPatch(sd, effect.patch, at));
+          break;
+      }
+    }
+    const changed =
+      JSON.stringify([record.service, record.book]) !== JSON.stringify([service, decision.book]);
+    if (changed) this.#o.services.save({ ...record, service, book: decision.book });
+    if (service.status === "INACTIVE") {
+      this.#retire(service);
+      return;
+    }
+    if (decision.wakeAt !== undefined) this.#wakeAt(service.serviceArn ?? "", decision.wakeAt);
+  }
+
+  /** Launches `count` tasks of a deployment or task set; returns the ids of those started. */
+  #start(service: Service, unitId: string, count: number): string[] {
+    const unit: Deployment | TaskSet | undefined =
+      (service.deployments ?? []).find((d) => d.id === unitId) ?? (service.taskSets ?? []).find((t) => t.id === unitId);
+    const td = unit?.taskDefinition === undefined ? undefined : this.#o.taskDefinitions.resolve(unit.taskDefinition);
+    if (unit === undefined || td === undefined) return [];
+    const clusterArn = service.clusterArn ?? "";
+    const spec: RunTaskSpec = {
+      clusterArn,
+      clusterName: clusterNameOf(clusterArn),
+      taskDefinition: td,
+      startedBy: unitId,
+      group: `service:${service.serviceName ?? ""}`,
+      launchType: unit.launchType,
+      capacityProviderName: unit.capacityProviderStrategy?.[0]?.capacityProvider,
+      platformVersion: unit.platformVersion,
+      enableExecuteCommand: service.enableExecuteCommand,
+      networkConfiguration: unit.networkConfiguration,
+    };
+    const tags = this.#taskTags(service, td);
+    const ids: string[] = [];
+    for (let i = 0; i < count; i++) {
+      const task = this.#o.tasks.runTask(spec);
+      const arn = task.taskArn ?? "";
+      if (tags.length > 0) this.#o.tags.put(arn, tags);
+      ids.push(arn.slice(arn.lastIndexOf("/") + 1));
+    }
+    this.#log.info("service-tasks-started", { service: service.serviceArn, startedBy: unitId, tasks: ids });
+    return ids;
+  }
+
+  /** propagateTags (SERVICE / TASK_DEFINITION) and the ECS managed tags. */
+  #taskTags(service: Service, td: TaskDefinition): Tag[] {
+    let tags: Tag[] = [];
+    if (service.propagateTags === "SERVICE") tags = this.#o.tags.get(service.serviceArn ?? "");
+    else if (service.propagateTags === "TASK_DEFINITION" && td.taskDefinitionArn !== undefined) tags = this.#o.taskDefinitions.tagsOf(td.taskDefinitionArn);
+    if (service.enableECSManagedTags === true) {
+      tags = [
+        ...tags,
+        { key: "aws:ecs:clusterName", value: clusterNameOf(service.clusterArn) },
+        { key: "aws:ecs:serviceName", value: service.serviceName ?? "" },
+      ];
+    }
+    return tags;
+  }
+
+  /** The service is gone: its tags, service deployments and revisions go with it. */
+  #retire(service: Service): void {
+    const arn = service.serviceArn ?? "";
+    this.#wakeups.get(arn)?.cancel();
+    this.#wakeups.delete(arn);
+    this.#o.tags.deleteAll(arn);
+    this.#o.serviceDeployments.deleteForService(arn);
+    this.#o.serviceRevisions.deleteForService(arn);
+    this.#log.info("service-inactive", { service: arn });
+  }
+
+  #wakeAt(serviceArn: string, at: number): void {
+    const current = this.#wakeups.get(serviceArn);
+    if (current !== undefined && current.at <= at) return;
+    current?.cancel();
+    const cancel = this.#o.timers.after(at - this.#o.clock.now().getTime(), () => {
+      this.#wakeups.delete(serviceArn);
+      this.poke(serviceArn);
+    });
+    this.#wakeups.set(serviceArn, { at, cancel });
+  }
+}
