@@ -11,6 +11,8 @@ export interface ServiceRecord {
   book: ServiceBook;
   /** CreateService's clientToken, for idempotent retries. */
   clientToken?: string | undefined;
+  /** Hash of the CreateService request: the same request again answers the existing service. */
+  fingerprint?: string | undefined;
 }
 
 export interface ServiceListQuery {
@@ -52,22 +54,25 @@ export class ServiceStore {
         status TEXT NOT NULL,
         created_at REAL NOT NULL,
         client_token TEXT,
+        fingerprint TEXT,
         doc TEXT NOT NULL,
         book TEXT NOT NULL,
         PRIMARY KEY (region, cluster_arn, name)
       );
     `);
-    this.#upsert = db.prepare(`INSERT INTO services (region, cluster_arn, name, arn, status, created_at, client_token, doc, book)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+    this.#upsert = db.prepare(`INSERT INTO services (region, cluster_arn, name, arn, status, created_at, client_token, fingerprint, doc, book)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
       ON CONFLICT (region, cluster_arn, name) DO UPDATE SET arn = excluded.arn, status = excluded.status,
-        created_at = excluded.created_at, client_token = excluded.client_token, doc = excluded.doc, book = excluded.book`);
-    for (const row of db.prepare("SELECT region, client_token, doc, book FROM services").all()) {
+        created_at = excluded.created_at, client_token = excluded.client_token, fingerprint = excluded.fingerprint,
+        doc = excluded.doc, book = excluded.book`);
+    for (const row of db.prepare("SELECT region, client_token, fingerprint, doc, book FROM services").all()) {
       const record: ServiceRecord = {
         region: String(row["region"]),
         service: deserializeService(JSON.parse(String(row["doc"])), "service"),
         book: { ...newBook(), ...(JSON.parse(String(row["book"])) as ServiceBook) },
       };
       if (row["client_token"] !== null) record.clientToken = String(row["client_token"]);
+      if (row["fingerprint"] !== null) record.fingerprint = String(row["fingerprint"]);
       this.#byArn.set(record.service.serviceArn ?? "", record);
     }
   }
@@ -116,6 +121,7 @@ export class ServiceStore {
       s.status ?? "ACTIVE",
       (s.createdAt?.getTime() ?? 0) / 1000,
       record.clientToken ?? null,
+      record.fingerprint ?? null,
       json,
       book,
     );
@@ -126,6 +132,7 @@ export class ServiceStore {
       book: JSON.parse(book) as ServiceBook,
     };
     if (record.clientToken !== undefined) stored.clientToken = record.clientToken;
+    if (record.fingerprint !== undefined) stored.fingerprint = record.fingerprint;
     // A re-created service (same name after INACTIVE) replaces the old row, and with it the old ARN key.
     for (const [arn, r] of this.#byArn) {
       if (r.region === record.region && r.service.clusterArn === s.clusterArn && r.service.serviceName === s.serviceName) this.#byArn.delete(arn);

@@ -1,0 +1,75 @@
+import { createHash } from "node:crypto";
+import type { EcsOperations } from "../../generated/operations.ts";
+import { systemTimers, type Timers } from "../runtime/clock.ts";
+import { ServiceScheduler } from "../runtime/services/service-scheduler.ts";
+import { singleInstancePlacement, type ServicePlacement } from "../runtime/services/service-placement.ts";
+import type { ServiceTasks } from "../runtime/services/service-tasks.ts";
+import { ServiceDeploymentStore } from "../runtime/store/service-deployment-store.ts";
+import { ServiceRevisionStore } from "../runtime/store/service-revision-store.ts";
+import { ServiceStore } from "../runtime/store/service-store.ts";
+import type { OperationContext, OperationDeps } from "./context.ts";
+import type { ControlPlaneStores, ServiceView } from "./index.ts";
+import type { ServiceOperationsOptions } from "./service-context.ts";
+import { serviceDeploymentOperations } from "./service-deployments.ts";
+import { serviceOperations } from "./services.ts";
+import { taskSetOperations } from "./task-sets.ts";
+
+export interface ServicesWiring {
+  operations: Partial<EcsOperations<OperationContext>>[];
+  view: ServiceView;
+  scheduler: ServiceScheduler;
+}
+
+/**
+ * Services on top of the task engine: their stores, the scheduler (started by the caller once the
+ * engine has re-adopted its tasks), the 15 service / service deployment / task set operations, and
+ * what clusters and tags need to know of services.
+ */
+export function wireServices(
+  deps: OperationDeps,
+  stores: ControlPlaneStores,
+  tasks: ServiceTasks,
+  options: { hostId: string; timers?: Timers; placement?: ServicePlacement; instanceCount?: (clusterArn: string) => number },
+): ServicesWiring {
+  const services = new ServiceStore(deps.db);
+  const serviceDeployments = new ServiceDeploymentStore(deps.db);
+  const serviceRevisions = new ServiceRevisionStore(deps.db);
+  // One local container instance per cluster, with a stable id for the events that name it.
+  const containerInstanceId = (clusterArn: string): string => createHash("sha256").update(`${options.hostId}/${clusterArn}`).digest("hex").slice(0, 32);
+  const scheduler = new ServiceScheduler({
+    services,
+    serviceDeployments,
+    serviceRevisions,
+    tasks,
+    taskDefinitions: stores.taskDefinitions,
+    tags: stores.tags,
+    placement: options.placement ?? singleInstancePlacement(containerInstanceId),
+    clock: deps.clock,
+    timers: options.timers ?? systemTimers,
+    logger: deps.logger,
+    ...(options.instanceCount === undefined ? {} : { instanceCount: options.instanceCount }),
+  });
+  const shared: ServiceOperationsOptions = {
+    services,
+    serviceDeployments,
+    serviceRevisions,
+    clusters: stores.clusters,
+    taskDefinitions: stores.taskDefinitions,
+    tags: stores.tags,
+    tasks,
+    scheduler,
+  };
+  const view: ServiceView = {
+    serviceCounts: (clusterArn) => services.counts(clusterArn),
+    resourceExists: (arn) => {
+      const service = services.get(arn);
+      if (service !== undefined) return service.service.status !== "INACTIVE";
+      return services.live().some((r) => (r.service.taskSets ?? []).some((ts) => ts.taskSetArn === arn));
+    },
+  };
+  return {
+    operations: [serviceOperations(deps, shared), serviceDeploymentOperations(deps, shared), taskSetOperations(deps, shared)],
+    view,
+    scheduler,
+  };
+}
