@@ -150,8 +150,20 @@ export function roleArnOf(role: string, accountId: string): string {
   return role.startsWith("arn:") ? role : `arn:aws:iam::${accountId}:role/${role}`;
 }
 
+/** ECS's quota of tasks per service. */
+export const MAX_TASKS_PER_SERVICE = 5000;
+
 export function checkDesiredCount(desiredCount: number | undefined): void {
   if (desiredCount !== undefined && (!Number.isInteger(desiredCount) || desiredCount < 0)) {
     throw new InvalidParameterException(`Invalid desiredCount ${desiredCount}: it must be 0 or more.`);
+  }
+  if (desiredCount !== undefined && desiredCount > MAX_TASKS_PER_SERVICE) {
+    throw new InvalidParameterException(`desiredCount ${desiredCount} is above the limit of ${MAX_TASKS_PER_SERVICE} tasks per service.`);
+  }
+}
+
+export function checkGracePeriod(seconds: number | undefined): void {
+  if (seconds !== undefined && (!Number.isInteger(seconds) || seconds < 0 || seconds > 2_147_483_647)) {
+    throw new InvalidParameterException(`Invalid healthCheckGracePeriodSeconds ${seconds}: it must be between 0 and 2147483647.`);
   }
 }

@@ -8,6 +8,7 @@ import type { ServiceOperationsOptions } from "./service-context.ts";
 import { recordDeployment } from "./service-history.ts";
 import {
   checkDesiredCount,
+  checkGracePeriod,
   checkLoadBalancers,
   deploymentConfigurationOf,
   isFargate,
@@ -47,6 +48,7 @@ export function planUpdate(args: {
   const controller = s.deploymentController?.type ?? "ECS";
   const strategy = s.schedulingStrategy ?? "REPLICA";
   checkDesiredCount(input.desiredCount);
+  checkGracePeriod(input.healthCheckGracePeriodSeconds);
   if (input.deploymentController !== undefined && input.deploymentController.type !== controller) {
     throw new InvalidParameterException(`Changing the deployment controller of a service from ${controller} to ${input.deploymentController.type} is not supported.`);
   }

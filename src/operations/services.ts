@@ -29,6 +29,7 @@ import { findActiveService, serviceNameOf, type ServiceOperationsOptions } from 
 import { recordDeployment } from "./service-history.ts";
 import {
   checkDesiredCount,
+  checkGracePeriod,
   checkLoadBalancers,
   checkServiceName,
   deploymentConfigurationOf,
@@ -68,6 +69,7 @@ export function serviceOperations(deps: OperationDeps, options: ServiceOperation
       const cluster = clusters.require(input.cluster);
       checkServiceName(input.serviceName);
       checkDesiredCount(input.desiredCount);
+      checkGracePeriod(input.healthCheckGracePeriodSeconds);
       const newTags = input.tags ?? [];
       assertValidTags(newTags);
       const controller = input.deploymentController?.type ?? "ECS";

@@ -186,6 +186,13 @@ describe("services: operations through the JS SDK (fake containers)", () => {
       "Invalid minimumHealthyPercent 150: it must be between 0 and 100.",
     ],
     ["a negative desiredCount", { cluster: CLUSTER, serviceName: "x", taskDefinition: "web", desiredCount: -1 }, "InvalidParameterException", "Invalid desiredCount -1: it must be 0 or more."],
+    ["more tasks than a service may have", { cluster: CLUSTER, serviceName: "x", taskDefinition: "web", desiredCount: 5001 }, "InvalidParameterException", "desiredCount 5001 is above the limit of 5000 tasks per service."],
+    [
+      "a negative grace period",
+      { cluster: CLUSTER, serviceName: "x", taskDefinition: "web", healthCheckGracePeriodSeconds: -5 },
+      "InvalidParameterException",
+      "Invalid healthCheckGracePeriodSeconds -5: it must be between 0 and 2147483647.",
+    ],
     ["a reserved tag key", { cluster: CLUSTER, serviceName: "x", taskDefinition: "web", tags: [{ key: "aws:x", value: "1" }] }, "InvalidParameterException", "Tag key 'aws:x' is invalid: the 'aws:' prefix is reserved for AWS use."],
   ])("CreateService refuses %s", async (_, input, name, message) => {
     expect(await errorOf(ecs.send(new CreateServiceCommand(input)))).toEqual({ name, message });

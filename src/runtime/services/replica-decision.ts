@@ -17,6 +17,12 @@ import {
 /** Drained deployments remembered (their ids), so a straggler task of one is recognised and stopped. */
 const MAX_RETIRED = 50;
 
+/**
+ * Tasks launched in one step at most; the snapshots of those tasks bring the next step, so a large
+ * service is started in batches and no single step holds the event loop for long.
+ */
+export const MAX_LAUNCHES_PER_STEP = 50;
+
 export const STOP_REASONS = {
   scaling: (deploymentId: string): string => `Scaling activity initiated by (deployment ${deploymentId})`,
   unhealthy: "Task failed container health checks",
@@ -254,7 +260,7 @@ export function decideReplica(input: DecisionInput): Decision {
       if (gate.wakeAt !== undefined && want > 0) wake(gate.wakeAt);
       const unit = facts(primary.id);
       placeable = unit.placeable;
-      const count = Math.min(want, room, allowance, placeable);
+      const count = Math.min(want, room, allowance, placeable, MAX_LAUNCHES_PER_STEP);
       if (want > 0 && placeable < Math.min(want, room, allowance) && unit.placementProblem !== undefined) {
         effects.push({ kind: "event", message: unit.placementProblem, condition: true });
       }

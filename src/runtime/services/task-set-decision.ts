@@ -1,5 +1,5 @@
 import type { Service, TaskSet } from "../../../generated/shapes.ts";
-import { STOP_REASONS } from "./replica-decision.ts";
+import { MAX_LAUNCHES_PER_STEP, STOP_REASONS } from "./replica-decision.ts";
 import type { Decision, DecisionInput, Effect, SchedTask } from "./scheduler-types.ts";
 import { serviceEvents } from "./service-events.ts";
 import { accountStops, graceEndsAt, isHealthy, isLive, isThrottled, isUnhealthy, launchAllowance } from "./task-accounting.ts";
@@ -68,7 +68,7 @@ export function decideTaskSets(input: DecisionInput): Decision {
     const keep = live.filter((t) => !unhealthy.includes(t));
     let acted = false;
     if (keep.length < wanted) {
-      const count = Math.min(wanted - keep.length, allowance, unit.placeable);
+      const count = Math.min(wanted - keep.length, allowance, unit.placeable, MAX_LAUNCHES_PER_STEP);
       if (unit.placeable < Math.min(wanted - keep.length, allowance) && unit.placementProblem !== undefined) {
         effects.push({ kind: "event", message: unit.placementProblem, condition: true });
       }

@@ -101,6 +101,14 @@ describe("replica scheduler: keeping desiredCount", () => {
     expect(d.service.deployments?.[0]?.desiredCount).toBe(1);
   });
 
+  it("launches a large service in batches of 50 (the next batch comes with the tasks' snapshots)", () => {
+    const svc = service({ desired: 120, deployments: [deployment(D1, TD1, 120)] });
+    const d = decideReplica(input({ service: svc }));
+    expect(summary(d.effects)).toEqual([`start ${D1} ×50`]);
+    const next = decideReplica(input({ service: d.service, book: d.book, tasks: tasks(50, D1, "pending") }));
+    expect(summary(next.effects)).toEqual([`start ${D1} ×50`]);
+  });
+
   it("stops the tasks of a drained deployment found after a restart", () => {
     const svc = service({ desired: 1, deployments: [deployment(D2, TD2, 1, { rolloutState: "COMPLETED" })] });
     const straggler = task(D1);
