@@ -10,7 +10,7 @@ import { systemClock, systemTimers, type Clock, type Timers } from "../../src/ru
 import { loadConfig } from "../../src/runtime/config.ts";
 import { openDatabase } from "../../src/runtime/database.ts";
 import { TaskEngine } from "../../src/runtime/engine/task-engine.ts";
-import { silentLogger } from "../../src/runtime/logger.ts";
+import { silentLogger, type Logger } from "../../src/runtime/logger.ts";
 import { createProtocolHandler } from "../../src/runtime/protocol.ts";
 import { TaskStore } from "../../src/runtime/store/task-store.ts";
 import { FakeRuntime } from "../support/fake-runtime.ts";
@@ -35,7 +35,7 @@ export interface ServiceTestServer {
  * instance to play a restart.
  */
 export async function startServiceServer(
-  options: { clock?: Clock & Timers; fake?: FakeRuntime; dataDir?: string; images?: string[] } = {},
+  options: { clock?: Clock & Timers; fake?: FakeRuntime; dataDir?: string; images?: string[]; logger?: Logger } = {},
 ): Promise<ServiceTestServer> {
   const dataDir = options.dataDir ?? ":memory:";
   const db = openDatabase(dataDir);
@@ -43,7 +43,8 @@ export async function startServiceServer(
   const clock: Clock = options.clock ?? systemClock;
   const timers: Timers = options.clock ?? systemTimers;
   const arns = new Arns(REGION, ACCOUNT);
-  const deps: OperationDeps = { config, db, arns, clock, logger: silentLogger, upstream: undefined };
+  const logger = options.logger ?? silentLogger;
+  const deps: OperationDeps = { config, db, arns, clock, logger, upstream: undefined };
   const stores = openControlPlaneStores(deps);
   const fake = options.fake ?? new FakeRuntime();
   for (const image of options.images ?? ["busybox", "busybox:latest"]) fake.images.add(image);
@@ -56,7 +57,7 @@ export async function startServiceServer(
     services: services.view,
     operations: [taskOperations(deps, { engine, clusters: stores.clusters, taskDefinitions: stores.taskDefinitions, tags: stores.tags }), ...services.operations],
   });
-  const handler = createProtocolHandler({ operations, proxy: undefined, logger: silentLogger, region: REGION, maxBodyBytes: 1 << 20, validateOutputs: true });
+  const handler = createProtocolHandler({ operations, proxy: undefined, logger, region: REGION, maxBodyBytes: 1 << 20, validateOutputs: true });
   const http: Server = createServer(handler);
   await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
   const url = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;

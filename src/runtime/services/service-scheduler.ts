@@ -201,7 +201,7 @@ export class ServiceScheduler {
       JSON.stringify([record.service, record.book]) !== JSON.stringify([service, decision.book]);
     if (changed) this.#o.services.save({ ...record, service, book: decision.book });
     if (service.status === "INACTIVE") {
-      this.#retire(service);
+      this.#retire(service, record.service.taskSets ?? []);
       return;
     }
     if (decision.wakeAt !== undefined) this.#wakeAt(service.serviceArn ?? "", decision.wakeAt);
@@ -253,12 +253,13 @@ export class ServiceScheduler {
     return tags;
   }
 
-  /** The service is gone: its tags, service deployments and revisions go with it. */
-  #retire(service: Service): void {
+  /** The service is gone: its tags (and its task sets'), service deployments and revisions go with it. */
+  #retire(service: Service, taskSets: readonly TaskSet[]): void {
     const arn = service.serviceArn ?? "";
     this.#wakeups.get(arn)?.cancel();
     this.#wakeups.delete(arn);
     this.#o.tags.deleteAll(arn);
+    for (const ts of taskSets) this.#o.tags.deleteAll(ts.taskSetArn ?? "");
     this.#o.serviceDeployments.deleteForService(arn);
     this.#o.serviceRevisions.deleteForService(arn);
     this.#log.info("service-inactive", { service: arn });
