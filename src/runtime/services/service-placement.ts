@@ -9,9 +9,10 @@ import { serviceEvents } from "./service-events.ts";
 export interface ServicePlacement {
   /**
    * How many more tasks of `taskDefinition` can be placed next to the cluster's tasks that still hold
-   * resources (`occupying`: every task not STOPPED yet), and the service event when not all can.
+   * resources (`occupying()`: the task definitions of every task not STOPPED yet, computed on demand), and
+   * the service event when not all can.
    */
-  capacity(request: { clusterArn: string; serviceName: string; taskDefinition: TaskDefinition; occupying: readonly TaskDefinition[] }): {
+  capacity(request: { clusterArn: string; serviceName: string; taskDefinition: TaskDefinition; occupying: () => readonly TaskDefinition[] }): {
     placeable: number;
     problem?: string | undefined;
   };
@@ -51,7 +52,7 @@ export function singleInstancePlacement(containerInstanceId: (clusterArn: string
     capacity({ clusterArn, serviceName, taskDefinition, occupying }) {
       const wanted = fixedHostPorts(taskDefinition);
       if (wanted.length === 0) return { placeable: Number.POSITIVE_INFINITY };
-      const taken = new Set(occupying.flatMap((td) => fixedHostPorts(td)).map((p) => `${p.port}/${p.protocol}`));
+      const taken = new Set(occupying().flatMap((td) => fixedHostPorts(td)).map((p) => `${p.port}/${p.protocol}`));
       const clash = wanted.some((p) => taken.has(`${p.port}/${p.protocol}`));
       return {
         // One more copy at most: a second one would need the same ports.

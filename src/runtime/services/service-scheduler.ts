@@ -134,17 +134,23 @@ export class ServiceScheduler {
   /** Health checks and placement of every deployment / task set, looked up for the pure decision. */
   #unitFacts(service: Service): Record<string, UnitFacts> {
     const clusterArn = service.clusterArn ?? "";
-    const occupying: TaskDefinition[] = [];
     const cache = new Map<string, TaskDefinition | undefined>();
     const td = (ref: string): TaskDefinition | undefined => {
       if (!cache.has(ref)) cache.set(ref, this.#o.taskDefinitions.resolve(ref));
       return cache.get(ref);
     };
-    for (const t of this.#o.tasks.list({ clusterArn })) {
-      if (t.lastStatus === "STOPPED" || t.taskDefinitionArn === undefined) continue;
-      const def = td(t.taskDefinitionArn);
-      if (def !== undefined) occupying.push(def);
-    }
+    // What the cluster's other tasks hold, looked up only when placement needs it (most services don't).
+    let occupying: TaskDefinition[] | undefined;
+    const occupied = (): TaskDefinition[] => {
+      if (occupying !== undefined) return occupying;
+      occupying = [];
+      for (const t of this.#o.tasks.list({ clusterArn })) {
+        if (t.lastStatus === "STOPPED" || t.taskDefinitionArn === undefined) continue;
+        const def = td(t.taskDefinitionArn);
+        if (def !== undefined) occupying.push(def);
+      }
+      return occupying;
+    };
     const units: Record<string, UnitFacts> = {};
     const units$ = [...(service.deployments ?? []), ...(service.taskSets ?? [])] as Array<Deployment | TaskSet>;
     for (const unit of units$) {
@@ -158,7 +164,7 @@ export class ServiceScheduler {
         };
         continue;
       }
-      const capacity = this.#o.placement.capacity({ clusterArn, serviceName: service.serviceName ?? "", taskDefinition: def, occupying });
+      const capacity = this.#o.placement.capacity({ clusterArn, serviceName: service.serviceName ?? "", taskDefinition: def, occupying: occupied });
       units[unit.id] = {
         healthChecked: (def.containerDefinitions ?? []).some((c) => (c.essential ?? true) && c.healthCheck !== undefined),
         placeable: capacity.placeable,
