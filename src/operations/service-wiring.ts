@@ -1,6 +1,5 @@
 import { createHash } from "node:crypto";
 import type { EcsOperations } from "../../generated/operations.ts";
-import { systemTimers, type Timers } from "../runtime/clock.ts";
 import { ServiceScheduler } from "../runtime/services/service-scheduler.ts";
 import { singleInstancePlacement, type ServicePlacement } from "../runtime/services/service-placement.ts";
 import type { ServiceTasks } from "../runtime/services/service-tasks.ts";
@@ -29,7 +28,7 @@ export function wireServices(
   deps: OperationDeps,
   stores: ControlPlaneStores,
   tasks: ServiceTasks,
-  options: { hostId: string; timers?: Timers; placement?: ServicePlacement; instanceCount?: (clusterArn: string) => number },
+  options: { hostId: string; placement?: ServicePlacement; instanceCount?: (clusterArn: string) => number },
 ): ServicesWiring {
   const services = new ServiceStore(deps.db);
   const serviceDeployments = new ServiceDeploymentStore(deps.db);
@@ -45,7 +44,6 @@ export function wireServices(
     tags: stores.tags,
     placement: options.placement ?? singleInstancePlacement(containerInstanceId),
     clock: deps.clock,
-    timers: options.timers ?? systemTimers,
     logger: deps.logger,
     ...(options.instanceCount === undefined ? {} : { instanceCount: options.instanceCount }),
   });

@@ -6,14 +6,14 @@ import { createOperations, openControlPlaneStores } from "../../src/operations/i
 import { wireServices, type ServicesWiring } from "../../src/operations/service-wiring.ts";
 import { taskOperations, taskView } from "../../src/operations/tasks.ts";
 import { Arns } from "../../src/runtime/arns.ts";
-import { systemClock, systemTimers, type Clock, type Timers } from "../../src/runtime/clock.ts";
+import { systemClock, type Clock } from "../../src/runtime/clock.ts";
 import { loadConfig } from "../../src/runtime/config.ts";
 import { openDatabase } from "../../src/runtime/database.ts";
 import { TaskEngine } from "../../src/runtime/engine/task-engine.ts";
 import { silentLogger, type Logger } from "../../src/runtime/logger.ts";
 import { createProtocolHandler } from "../../src/runtime/protocol.ts";
 import { TaskStore } from "../../src/runtime/store/task-store.ts";
-import { FakeRuntime } from "../support/fake-runtime.ts";
+import { FakeBackend } from "../support/fake-backend.ts";
 
 export const REGION = "us-east-1";
 export const ACCOUNT = "123456789012";
@@ -21,35 +21,34 @@ export const ACCOUNT = "123456789012";
 export interface ServiceTestServer {
   url: string;
   ecs: ECSClient;
-  fake: FakeRuntime;
+  fake: FakeBackend;
   engine: TaskEngine;
   services: ServicesWiring;
-  /** Stops the HTTP server, the scheduler and the engine (containers stay in the fake runtime). */
+  /** Stops the HTTP server, the scheduler and the engine (containers stay in the fake backend). */
   close(): Promise<void>;
 }
 
 /**
  * The real protocol adapter (responses validated against the model) over the real operations, task
- * engine and service scheduler — wired like the server — on the in-memory fake container runtime, so
+ * engine and service scheduler — wired like the server — on the in-memory fake task backend, so
  * services run in milliseconds and without Docker. `dataDir` and `fake` may be reused by a second
  * instance to play a restart.
  */
 export async function startServiceServer(
-  options: { clock?: Clock & Timers; fake?: FakeRuntime; dataDir?: string; images?: string[]; logger?: Logger } = {},
+  options: { clock?: Clock; fake?: FakeBackend; dataDir?: string; images?: string[]; logger?: Logger } = {},
 ): Promise<ServiceTestServer> {
   const dataDir = options.dataDir ?? ":memory:";
   const db = openDatabase(dataDir);
   const config = { ...loadConfig({ AWS_ACCOUNT_ID: ACCOUNT, AWS_DEFAULT_REGION: REGION, DATA_DIR: dataDir }) };
   const clock: Clock = options.clock ?? systemClock;
-  const timers: Timers = options.clock ?? systemTimers;
   const arns = new Arns(REGION, ACCOUNT);
   const logger = options.logger ?? silentLogger;
   const deps: OperationDeps = { config, db, arns, clock, logger, upstream: undefined };
   const stores = openControlPlaneStores(deps);
-  const fake = options.fake ?? new FakeRuntime();
+  const fake = options.fake ?? new FakeBackend();
   for (const image of options.images ?? ["busybox", "busybox:latest"]) fake.images.add(image);
-  const engine = new TaskEngine({ runtime: fake, store: new TaskStore(db), config, arns, clock, logger: silentLogger, defaultStopTimeoutSec: 1 });
-  const services = wireServices(deps, stores, engine, { hostId: "test-host", timers });
+  const engine = new TaskEngine({ backend: fake, store: new TaskStore(db), config, arns, clock, logger: silentLogger, defaultStopTimeoutSec: 1 });
+  const services = wireServices(deps, stores, engine, { hostId: "test-host" });
   await engine.start();
   services.scheduler.start();
   const operations = createOperations(deps, stores, {

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { Deployment, Service, Tag, TaskDefinition, TaskSet } from "../../../generated/shapes.ts";
 import { clusterNameOf } from "../arns.ts";
-import type { Clock, Timers } from "../clock.ts";
+import type { Clock, Timer } from "../clock.ts";
 import type { RunTaskSpec } from "../engine/engine-types.ts";
 import type { Logger } from "../logger.ts";
 import type { ServiceDeploymentStore } from "../store/service-deployment-store.ts";
@@ -24,8 +24,8 @@ export interface ServiceSchedulerOptions {
   taskDefinitions: ServiceTaskDefinitions;
   tags: TagStore;
   placement: ServicePlacement;
+  /** Time and the timers decisions ask for (grace periods, back-off). */
   clock: Clock;
-  timers: Timers;
   logger: Logger;
   /** Container instances of a cluster (DAEMON services run one task on each); one local instance today. */
   instanceCount?: (clusterArn: string) => number;
@@ -48,7 +48,7 @@ export class ServiceScheduler {
   readonly #o: ServiceSchedulerOptions;
   readonly #log: Logger;
   readonly #dirty = new Set<string>();
-  readonly #wakeups = new Map<string, { at: number; cancel: () => void }>();
+  readonly #wakeups = new Map<string, { at: number; timer: Timer }>();
   #flushScheduled = false;
   #unsubscribe: (() => void) | undefined;
   #closed = false;
@@ -72,7 +72,7 @@ export class ServiceScheduler {
   close(): void {
     this.#closed = true;
     this.#unsubscribe?.();
-    for (const w of this.#wakeups.values()) w.cancel();
+    for (const w of this.#wakeups.values()) w.timer.cancel();
     this.#wakeups.clear();
   }
 
@@ -262,7 +262,7 @@ export class ServiceScheduler {
   /** The service is gone: its tags (and its task sets'), service deployments and revisions go with it. */
   #retire(service: Service, taskSets: readonly TaskSet[]): void {
     const arn = service.serviceArn ?? "";
-    this.#wakeups.get(arn)?.cancel();
+    this.#wakeups.get(arn)?.timer.cancel();
     this.#wakeups.delete(arn);
     this.#o.tags.deleteAll(arn);
     for (const ts of taskSets) this.#o.tags.deleteAll(ts.taskSetArn ?? "");
@@ -274,11 +274,11 @@ export class ServiceScheduler {
   #wakeAt(serviceArn: string, at: number): void {
     const current = this.#wakeups.get(serviceArn);
     if (current !== undefined && current.at <= at) return;
-    current?.cancel();
-    const cancel = this.#o.timers.after(at - this.#o.clock.now().getTime(), () => {
+    current?.timer.cancel();
+    const timer = this.#o.clock.setTimeout(() => {
       this.#wakeups.delete(serviceArn);
       this.poke(serviceArn);
-    });
-    this.#wakeups.set(serviceArn, { at, cancel });
+    }, Math.max(0, at - this.#o.clock.now().getTime()));
+    this.#wakeups.set(serviceArn, { at, timer });
   }
 }

@@ -14,12 +14,12 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { FakeClock } from "../../support/fake-clock.ts";
-import { FakeRuntime } from "../../support/fake-runtime.ts";
+import { ManualClock } from "../../../src/runtime/clock.ts";
+import { FakeBackend } from "../../support/fake-backend.ts";
 import { eventually } from "../../support/eventually.ts";
 import { startServiceServer, type ServiceTestServer } from "../../operations/service-server.ts";
 
-// The loop around the decisions, on the real engine over the fake container runtime, with a fake clock
+// The loop around the decisions, on the real engine over the fake task backend, with a manual clock
 // where time matters (grace periods, back-off).
 
 const servers: ServiceTestServer[] = [];
@@ -57,7 +57,7 @@ const steadyOf = (ecs: ECSClient, name: string) =>
 
 describe("service scheduler loop", () => {
   it("replaces a task whose container health check fails, but only after healthCheckGracePeriodSeconds", async () => {
-    const clock = new FakeClock();
+    const clock = new ManualClock();
     const { ecs, fake } = await start({ clock });
     await ecs.send(
       new RegisterTaskDefinitionCommand({
@@ -72,10 +72,10 @@ describe("service scheduler loop", () => {
     });
     // RUNNING but not HEALTHY yet: the deployment is not complete.
     expect((await service(ecs, "hc")).deployments![0]!.rolloutState).toBe("IN_PROGRESS");
-    fake.setHealth(fake.find("app", first!.taskArn)!.id, "healthy");
+    fake.setHealth(fake.find("app", first!.taskArn)!.runtimeId, "healthy");
     await steadyOf(ecs, "hc");
 
-    fake.setHealth(fake.find("app", first!.taskArn)!.id, "unhealthy");
+    fake.setHealth(fake.find("app", first!.taskArn)!.runtimeId, "unhealthy");
     await eventually("the task to be UNHEALTHY", async () => ((await tasksOf(ecs, "hc"))[0]?.healthStatus === "UNHEALTHY" ? true : undefined));
     // Within the grace period nothing happens (the scheduler waits on the clock).
     expect((await tasksOf(ecs, "hc")).map((t) => t.taskArn)).toEqual([first!.taskArn]);
@@ -130,7 +130,7 @@ describe("service scheduler loop", () => {
   });
 
   it("backs off tasks that keep failing to start (bounded, never hot) and says so", async () => {
-    const clock = new FakeClock();
+    const clock = new ManualClock();
     const { ecs, fake } = await start({ clock });
     fake.pullFailures.set("broken:1", "pull access denied for broken, repository does not exist");
     await ecs.send(new RegisterTaskDefinitionCommand({ family: "bad", containerDefinitions: [{ name: "app", image: "broken:1", memory: 32 }] }));
@@ -166,7 +166,7 @@ describe("service scheduler loop", () => {
   it("restart: tasks are re-adopted and nothing is started twice; the service converges again", async () => {
     const dataDir = mkdtempSync(join(tmpdir(), "lecs-svc-"));
     dirs.push(dataDir);
-    const fake = new FakeRuntime();
+    const fake = new FakeBackend();
     const first = await startServiceServer({ dataDir, fake });
     await first.ecs.send(new RegisterTaskDefinitionCommand({ family: "r", containerDefinitions: [{ name: "app", image: "busybox", memory: 32 }] }));
     await first.ecs.send(new RegisterTaskDefinitionCommand({ family: "r", containerDefinitions: [{ name: "app", image: "busybox:latest", memory: 32 }] }));
@@ -185,12 +185,12 @@ describe("service scheduler loop", () => {
     // Every container the fake runtime ever ran belongs to a task the engine knows: no duplicates, no orphans.
     const live = [...fake.containers.values()].filter((c) => c.status === "running");
     expect(live).toHaveLength(3);
-    expect(new Set(live.map((c) => c.labels["com.amazonaws.ecs.task-arn"]))).toEqual(new Set(running.map((t) => t.taskArn)));
+    expect(new Set(live.map((c) => c.taskArn))).toEqual(new Set(running.map((t) => t.taskArn)));
     // And it keeps the service: a container killed behind its back is replaced.
-    fake.exit(live[0]!.id, 137);
+    fake.exit(live[0]!.runtimeId, 137);
     await eventually("the replacement", async () => {
       const now = await tasksOf(second.ecs, "r");
-      return now.length === 3 && !now.some((t) => t.taskArn === live[0]!.labels["com.amazonaws.ecs.task-arn"]) ? now : undefined;
+      return now.length === 3 && !now.some((t) => t.taskArn === live[0]!.taskArn) ? now : undefined;
     });
   });
 
