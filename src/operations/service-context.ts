@@ -1,6 +1,6 @@
 import { ServiceNotActiveException, ServiceNotFoundException } from "../../generated/errors.ts";
 import type { Cluster, Task } from "../../generated/shapes.ts";
-import { parseEcsArn } from "../runtime/arns.ts";
+import type { Arns } from "../runtime/arns.ts";
 import type { ClusterStore } from "../runtime/store/cluster-store.ts";
 import type { ServiceDeploymentStore } from "../runtime/store/service-deployment-store.ts";
 import type { ServiceRevisionStore } from "../runtime/store/service-revision-store.ts";
@@ -23,23 +23,27 @@ export interface ServiceOperationsOptions {
   scheduler: { poke(serviceArn: string): void };
 }
 
-/** The service name in a name or (long or short) service ARN. */
-export function serviceNameOf(ref: string): string {
-  const arn = parseEcsArn(ref);
-  if (arn?.resourceType !== "service") return ref;
-  return arn.resource.slice(arn.resource.lastIndexOf("/") + 1);
+/**
+ * The service name a name or (long or short) service ARN gives, in the caller's region (`arns`);
+ * undefined for a service ARN of another region or account, which never exists here. A malformed ARN
+ * gets ECS's own error (from the one ARN parser).
+ */
+export function serviceNameOf(arns: Arns, ref: string): string | undefined {
+  const r = arns.resolve(ref, "service");
+  return r.kind === "here" ? r.id : undefined;
 }
 
 /** The service of that name or ARN in the cluster (any status); ServiceNotFoundException otherwise. */
-export function findService(options: ServiceOperationsOptions, region: string, cluster: Cluster, ref: string): ServiceRecord {
-  const record = options.services.find(region, cluster.clusterArn ?? "", serviceNameOf(ref));
+export function findService(options: ServiceOperationsOptions, arns: Arns, cluster: Cluster, ref: string): ServiceRecord {
+  const name = serviceNameOf(arns, ref);
+  const record = name === undefined ? undefined : options.services.find(arns.region, cluster.clusterArn ?? "", name);
   if (record === undefined) throw new ServiceNotFoundException("Service not found.");
   return record;
 }
 
 /** …and it must be ACTIVE: "Service was not ACTIVE." otherwise. */
-export function findActiveService(options: ServiceOperationsOptions, region: string, cluster: Cluster, ref: string): ServiceRecord {
-  const record = findService(options, region, cluster, ref);
+export function findActiveService(options: ServiceOperationsOptions, arns: Arns, cluster: Cluster, ref: string): ServiceRecord {
+  const record = findService(options, arns, cluster, ref);
   // Deleted services (DRAINING, INACTIVE) stay visible to DescribeServices but cannot be changed.
   if (record.service.status !== "ACTIVE") throw new ServiceNotActiveException("Service was not ACTIVE.");
   return record;

@@ -54,8 +54,8 @@ export function serviceDeploymentOperations(deps: OperationDeps, options: Servic
     },
 
     async listServiceDeployments(input: ListServiceDeploymentsRequest, ctx: OperationContext): Promise<ListServiceDeploymentsResponse> {
-      const cluster = options.clusters.require(input.cluster);
-      const record = findService(options, ctx.region, cluster, input.service);
+      const cluster = options.clusters.inRegion(ctx.region).require(input.cluster);
+      const record = findService(options, deps.arns.inRegion(ctx.region), cluster, input.service);
       const limit = input.maxResults ?? 20;
       if (!Number.isInteger(limit) || limit < 1 || limit > 100) throw new InvalidParameterException("maxResults must be between 1 and 100.");
       const afterSeq = input.nextToken === undefined ? undefined : decodeToken(input.nextToken, "service-deployment", isNonNegativeInteger);

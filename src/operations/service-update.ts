@@ -97,7 +97,7 @@ export function planUpdate(args: {
   const deployments = s.deployments ?? [];
   const primary = deployments.find((d) => d.status === "PRIMARY");
   if (primary === undefined) throw new ClientException("The service has no primary deployment.");
-  const td = args.td ?? options.taskDefinitions.resolve(primary.taskDefinition ?? "");
+  const td = args.td ?? options.taskDefinitions.inRegion(args.arns.region).resolve(primary.taskDefinition ?? "");
   if (td === undefined) throw new ClientException("TaskDefinition not found.");
 
   const current: Placement = { launchType: primary.launchType, capacityProviderStrategy: primary.capacityProviderStrategy };

@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import type { EcsOperations } from "../../generated/operations.ts";
+import { regionOf } from "../runtime/arns.ts";
 import { ServiceScheduler } from "../runtime/services/service-scheduler.ts";
 import { singleInstancePlacement, type ServicePlacement } from "../runtime/services/service-placement.ts";
 import type { ServiceTasks } from "../runtime/services/service-tasks.ts";
@@ -40,7 +41,11 @@ export function wireServices(
     serviceDeployments,
     serviceRevisions,
     tasks,
-    taskDefinitions: stores.taskDefinitions,
+    // Task definitions are regional: a deployment's is looked up in the region its ARN names.
+    taskDefinitions: {
+      resolve: (ref) => stores.taskDefinitions.inRegion(regionOf(ref) ?? deps.config.region).resolve(ref),
+      tagsOf: (arn) => stores.taskDefinitions.inRegion(regionOf(arn) ?? deps.config.region).tagsOf(arn),
+    },
     tags: stores.tags,
     placement: options.placement ?? singleInstancePlacement(containerInstanceId),
     clock: deps.clock,

@@ -18,7 +18,7 @@ import type {
   UpdateServiceRequest,
   UpdateServiceResponse,
 } from "../../generated/shapes.ts";
-import { newNumericId, parseEcsArn } from "../runtime/arns.ts";
+import { newNumericId } from "../runtime/arns.ts";
 import { newDeployment } from "../runtime/services/deployment-records.ts";
 import { newBook } from "../runtime/services/scheduler-types.ts";
 import { rootPrincipalArn } from "../runtime/store/account-setting-store.ts";
@@ -66,7 +66,7 @@ export function serviceOperations(deps: OperationDeps, options: ServiceOperation
   return {
     async createService(input: CreateServiceRequest, ctx: OperationContext): Promise<CreateServiceResponse> {
       const arns = deps.arns.inRegion(ctx.region);
-      const cluster = clusters.require(input.cluster);
+      const cluster = clusters.inRegion(ctx.region).require(input.cluster);
       checkServiceName(input.serviceName);
       checkDesiredCount(input.desiredCount);
       checkGracePeriod(input.healthCheckGracePeriodSeconds);
@@ -101,7 +101,7 @@ export function serviceOperations(deps: OperationDeps, options: ServiceOperation
         throw new InvalidParameterException(`A task definition must be specified for a service with the ${controller} deployment controller.`);
       }
 
-      const td = controller === "EXTERNAL" ? undefined : await resolveServiceTaskDefinition(deps, options.taskDefinitions, input.taskDefinition!);
+      const td = controller === "EXTERNAL" ? undefined : await resolveServiceTaskDefinition(deps, options.taskDefinitions.inRegion(ctx.region), input.taskDefinition!);
       const placement = controller === "EXTERNAL" ? {} : placementOf(cluster, input.launchType, input.capacityProviderStrategy);
       const platformVersion = controller === "EXTERNAL" ? undefined : platformVersionOf(placement, input.platformVersion);
       const network = td === undefined ? undefined : networkOf(td, placement, input.networkConfiguration);
@@ -208,13 +208,15 @@ export function serviceOperations(deps: OperationDeps, options: ServiceOperation
 
     async updateService(input: UpdateServiceRequest, ctx: OperationContext): Promise<UpdateServiceResponse> {
       const arns = deps.arns.inRegion(ctx.region);
-      const cluster = clusters.require(input.cluster);
+      const cluster = clusters.inRegion(ctx.region).require(input.cluster);
       // Validate against the service as it is, resolve what needs resolving (awaits) …
-      findActiveService(options, ctx.region, cluster, input.service);
+      findActiveService(options, arns, cluster, input.service);
       const td =
-        input.taskDefinition === undefined ? undefined : await resolveServiceTaskDefinition(deps, options.taskDefinitions, input.taskDefinition);
+        input.taskDefinition === undefined
+          ? undefined
+          : await resolveServiceTaskDefinition(deps, options.taskDefinitions.inRegion(ctx.region), input.taskDefinition);
       // … then apply to the service as it is now, in one synchronous step, so concurrent updates all land.
-      const record = findActiveService(options, ctx.region, cluster, input.service);
+      const record = findActiveService(options, arns, cluster, input.service);
       const plan = planUpdate({ deps, options, cluster, record, input, td, at: deps.clock.now(), arns });
       const saved = save(plan.record);
       if (plan.newDeployment !== undefined) {
@@ -224,8 +226,9 @@ export function serviceOperations(deps: OperationDeps, options: ServiceOperation
     },
 
     async deleteService(input: DeleteServiceRequest, ctx: OperationContext): Promise<DeleteServiceResponse> {
-      const cluster = clusters.require(input.cluster);
-      const record = services.find(ctx.region, cluster.clusterArn ?? "", serviceNameOf(input.service));
+      const cluster = clusters.inRegion(ctx.region).require(input.cluster);
+      const name = serviceNameOf(deps.arns.inRegion(ctx.region), input.service);
+      const record = name === undefined ? undefined : services.find(ctx.region, cluster.clusterArn ?? "", name);
       if (record === undefined || record.service.status === "INACTIVE") {
         throw new ServiceNotFoundException("Service not found.");
       }
@@ -246,15 +249,16 @@ export function serviceOperations(deps: OperationDeps, options: ServiceOperation
       if (input.services.length > MAX_DESCRIBE) {
         throw new InvalidParameterException(`You can specify up to ${MAX_DESCRIBE} services in a single request.`);
       }
-      const cluster = clusters.require(input.cluster);
+      const cluster = clusters.inRegion(ctx.region).require(input.cluster);
       const withTags = input.include?.includes("TAGS") ?? false;
       const found: Service[] = [];
       const failures: Failure[] = [];
       const arns = deps.arns.inRegion(ctx.region);
       for (const ref of input.services) {
-        const record = services.find(ctx.region, cluster.clusterArn ?? "", serviceNameOf(ref));
+        const name = serviceNameOf(arns, ref);
+        const record = name === undefined ? undefined : services.find(ctx.region, cluster.clusterArn ?? "", name);
         if (record === undefined) {
-          failures.push({ arn: parseEcsArn(ref) === undefined ? arns.service(cluster.clusterName ?? "default", ref) : ref, reason: "MISSING" });
+          failures.push({ arn: ref.startsWith("arn:") ? ref : arns.service(cluster.clusterName ?? "default", ref), reason: "MISSING" });
         } else {
           found.push(render(record, withTags));
         }
@@ -263,7 +267,7 @@ export function serviceOperations(deps: OperationDeps, options: ServiceOperation
     },
 
     async listServices(input: ListServicesRequest, ctx: OperationContext): Promise<ListServicesResponse> {
-      const cluster = clusters.require(input.cluster);
+      const cluster = clusters.inRegion(ctx.region).require(input.cluster);
       const limit = input.maxResults ?? 10;
       if (!Number.isInteger(limit) || limit < 1 || limit > 100) throw new InvalidParameterException("maxResults must be between 1 and 100.");
       const after = input.nextToken === undefined ? undefined : decodeToken(input.nextToken, "service", isString);

@@ -16,7 +16,7 @@ import type {
   UpdateTaskSetRequest,
   UpdateTaskSetResponse,
 } from "../../generated/shapes.ts";
-import { newNumericId, parseEcsArn } from "../runtime/arns.ts";
+import { newNumericId, taskSetIdOf } from "../runtime/arns.ts";
 import { computedDesiredCount } from "../runtime/services/task-set-decision.ts";
 import type { ServiceRecord } from "../runtime/store/service-store.ts";
 import type { OperationContext, OperationDeps } from "./context.ts";
@@ -25,13 +25,6 @@ import { checkLoadBalancers, networkOf, placementOf, platformVersionOf, resolveS
 import { withoutUndefined } from "./services.ts";
 import { renderTaskSet } from "./service-views.ts";
 import { assertValidTags } from "./tags.ts";
-
-/** The task set id (`ecs-svc/…`) of an id or task set ARN (`…:task-set/<cluster>/<service>/ecs-svc/…`). */
-export function taskSetIdOf(ref: string): string {
-  const arn = parseEcsArn(ref);
-  if (arn?.resourceType !== "task-set") return ref;
-  return arn.resource.split("/").slice(2).join("/");
-}
 
 /**
  * Task sets of services with the EXTERNAL (or CODE_DEPLOY) deployment controller: CreateTaskSet,
@@ -69,19 +62,19 @@ export function taskSetOperations(deps: OperationDeps, options: ServiceOperation
   return {
     async createTaskSet(input: CreateTaskSetRequest, ctx: OperationContext): Promise<CreateTaskSetResponse> {
       const arns = deps.arns.inRegion(ctx.region);
-      const cluster = clusters.require(input.cluster);
-      externallyDeployed(findActiveService(options, ctx.region, cluster, input.service));
+      const cluster = clusters.inRegion(ctx.region).require(input.cluster);
+      externallyDeployed(findActiveService(options, deps.arns.inRegion(ctx.region), cluster, input.service));
       const newTags = input.tags ?? [];
       assertValidTags(newTags);
       const scale = checkScale(input.scale);
-      const td = await resolveServiceTaskDefinition(deps, options.taskDefinitions, input.taskDefinition);
+      const td = await resolveServiceTaskDefinition(deps, options.taskDefinitions.inRegion(ctx.region), input.taskDefinition);
       const placement = placementOf(cluster, input.launchType, input.capacityProviderStrategy);
       const platformVersion = platformVersionOf(placement, input.platformVersion);
       const network = networkOf(td, placement, input.networkConfiguration);
       const loadBalancers = input.loadBalancers ?? [];
       checkLoadBalancers(loadBalancers, td);
 
-      const record = findActiveService(options, ctx.region, cluster, input.service);
+      const record = findActiveService(options, deps.arns.inRegion(ctx.region), cluster, input.service);
       const now = deps.clock.now();
       const id = `ecs-svc/${newNumericId()}`;
       const taskSet: TaskSet = withoutUndefined({
@@ -114,8 +107,8 @@ export function taskSetOperations(deps: OperationDeps, options: ServiceOperation
     },
 
     async updateTaskSet(input: UpdateTaskSetRequest, ctx: OperationContext): Promise<UpdateTaskSetResponse> {
-      const cluster = clusters.require(input.cluster);
-      const record = findActiveService(options, ctx.region, cluster, input.service);
+      const cluster = clusters.inRegion(ctx.region).require(input.cluster);
+      const record = findActiveService(options, deps.arns.inRegion(ctx.region), cluster, input.service);
       externallyDeployed(record);
       const ts = requireTaskSet(record, input.taskSet);
       const now = deps.clock.now();
@@ -129,8 +122,8 @@ export function taskSetOperations(deps: OperationDeps, options: ServiceOperation
     },
 
     async deleteTaskSet(input: DeleteTaskSetRequest, ctx: OperationContext): Promise<DeleteTaskSetResponse> {
-      const cluster = clusters.require(input.cluster);
-      const record = findActiveService(options, ctx.region, cluster, input.service);
+      const cluster = clusters.inRegion(ctx.region).require(input.cluster);
+      const record = findActiveService(options, deps.arns.inRegion(ctx.region), cluster, input.service);
       externallyDeployed(record);
       const ts = requireTaskSet(record, input.taskSet);
       if (ts.status === "PRIMARY" && input.force !== true) {
@@ -152,8 +145,8 @@ export function taskSetOperations(deps: OperationDeps, options: ServiceOperation
     },
 
     async describeTaskSets(input: DescribeTaskSetsRequest, ctx: OperationContext): Promise<DescribeTaskSetsResponse> {
-      const cluster = clusters.require(input.cluster);
-      const record = findService(options, ctx.region, cluster, input.service);
+      const cluster = clusters.inRegion(ctx.region).require(input.cluster);
+      const record = findService(options, deps.arns.inRegion(ctx.region), cluster, input.service);
       const withTags = input.include?.includes("TAGS") ?? false;
       const all = record.service.taskSets ?? [];
       if (input.taskSets === undefined || input.taskSets.length === 0) {
@@ -170,8 +163,8 @@ export function taskSetOperations(deps: OperationDeps, options: ServiceOperation
     },
 
     async updateServicePrimaryTaskSet(input: UpdateServicePrimaryTaskSetRequest, ctx: OperationContext): Promise<UpdateServicePrimaryTaskSetResponse> {
-      const cluster = clusters.require(input.cluster);
-      const record = findActiveService(options, ctx.region, cluster, input.service);
+      const cluster = clusters.inRegion(ctx.region).require(input.cluster);
+      const record = findActiveService(options, deps.arns.inRegion(ctx.region), cluster, input.service);
       externallyDeployed(record);
       const ts = requireTaskSet(record, input.primaryTaskSet);
       if (ts.status === "DRAINING") throw new InvalidParameterException("A DRAINING task set cannot be made the primary task set.");

@@ -229,6 +229,13 @@ export function taskIdOf(taskArnOrId: string): string {
   return taskArnOrId.slice(taskArnOrId.lastIndexOf("/") + 1);
 }
 
+/** A task set id (`ecs-svc/…`): what follows `<cluster>/<service>/` in a task set ARN; an id is returned as is. */
+export function taskSetIdOf(taskSetArnOrId: string): string {
+  const arn = parseEcsArn(taskSetArnOrId);
+  if (arn?.resourceType !== "task-set") return taskSetArnOrId;
+  return arn.resource.split("/").slice(2).join("/");
+}
+
 /** The region an ECS ARN names, else undefined. */
 export function regionOf(arn: string | undefined): string | undefined {
   if (arn === undefined) return undefined;

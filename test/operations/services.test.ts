@@ -1,4 +1,5 @@
 import {
+  ECSClient as Client,
   CreateClusterCommand,
   CreateServiceCommand,
   DeleteClusterCommand,
@@ -348,6 +349,26 @@ describe("services: operations through the JS SDK (fake containers)", () => {
     // A deleted service's name can be used again.
     const again = await ecs.send(new CreateServiceCommand({ cluster: CLUSTER, serviceName: "a1", taskDefinition: "web", desiredCount: 0 }));
     expect(again.service?.status).toBe("ACTIVE");
+  });
+
+  it("services are regional: ARNs in the caller's region, invisible from another region", async () => {
+    const west = new Client({ endpoint: server.url, region: "us-west-2", credentials: { accessKeyId: "AKIDTEST", secretAccessKey: "secret" }, maxAttempts: 1 });
+    try {
+      await west.send(new RegisterTaskDefinitionCommand({ family: "w", containerDefinitions: [{ name: "app", image: "busybox", memory: 32 }] }));
+      const { service } = await west.send(new CreateServiceCommand({ serviceName: "regional", taskDefinition: "w", desiredCount: 1 }));
+      expect(service?.serviceArn).toBe(`arn:aws:ecs:us-west-2:${ACCOUNT}:service/default/regional`);
+      expect(service?.clusterArn).toBe(`arn:aws:ecs:us-west-2:${ACCOUNT}:cluster/default`);
+      expect(service?.taskDefinition).toBe(`arn:aws:ecs:us-west-2:${ACCOUNT}:task-definition/w:1`);
+      await stable(west, ["regional"], "default");
+      const east = await ecs.send(new DescribeServicesCommand({ services: ["regional"] }));
+      expect(east.failures).toEqual([{ arn: `arn:aws:ecs:us-east-1:${ACCOUNT}:service/default/regional`, reason: "MISSING" }]);
+      const byArn = await ecs.send(new DescribeServicesCommand({ services: [service!.serviceArn!] }));
+      expect(byArn.failures).toEqual([{ arn: service!.serviceArn, reason: "MISSING" }]);
+      const { taskArns } = await west.send(new ListTasksCommand({ serviceName: "regional" }));
+      expect(taskArns?.[0]).toMatch(/^arn:aws:ecs:us-west-2:/);
+    } finally {
+      west.destroy();
+    }
   });
 
   it("ListServicesByNamespace answers from the Service Connect namespaces services recorded", async () => {

@@ -11,6 +11,7 @@ import type {
   ServiceVolumeConfiguration,
   Task,
 } from "../../../generated/shapes.ts";
+import { taskIdOf } from "../arns.ts";
 
 /** What the decisions need to know of one task of the service (a projection of the engine's Task). */
 export interface SchedTask {
@@ -33,7 +34,7 @@ export function schedTaskOf(task: Task): SchedTask {
   const arn = task.taskArn ?? "";
   return {
     arn,
-    id: arn.slice(arn.lastIndexOf("/") + 1),
+    id: taskIdOf(arn),
     startedBy: task.startedBy,
     lastStatus: task.lastStatus ?? "PENDING",
     desiredStatus: task.desiredStatus ?? "RUNNING",

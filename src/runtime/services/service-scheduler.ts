@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { Deployment, Service, Tag, TaskDefinition, TaskSet } from "../../../generated/shapes.ts";
-import { clusterNameOf } from "../arns.ts";
+import { clusterNameOf, taskIdOf } from "../arns.ts";
 import type { Clock, Timer } from "../clock.ts";
 import type { RunTaskSpec } from "../engine/engine-types.ts";
 import type { Logger } from "../logger.ts";
@@ -51,6 +51,8 @@ export class ServiceScheduler {
   readonly #wakeups = new Map<string, { at: number; timer: Timer }>();
   #flushScheduled = false;
   #unsubscribe: (() => void) | undefined;
+  /** Pokes before start() (services changed while Docker is not there yet) wait for it. */
+  #started = false;
   #closed = false;
 
   constructor(options: ServiceSchedulerOptions) {
@@ -66,6 +68,7 @@ export class ServiceScheduler {
       const arn = this.#o.services.liveArn(task.clusterArn, group.slice("service:".length));
       if (arn !== undefined) this.poke(arn);
     });
+    this.#started = true;
     for (const record of this.#o.services.live()) this.poke(record.service.serviceArn ?? "");
   }
 
@@ -80,7 +83,7 @@ export class ServiceScheduler {
   poke(serviceArn: string): void {
     if (this.#closed) return;
     this.#dirty.add(serviceArn);
-    if (this.#flushScheduled) return;
+    if (this.#flushScheduled || !this.#started) return;
     this.#flushScheduled = true;
     setImmediate(() => this.#flush());
   }
@@ -238,7 +241,7 @@ export class ServiceScheduler {
       const task = this.#o.tasks.runTask(spec);
       const arn = task.taskArn ?? "";
       if (tags.length > 0) this.#o.tags.put(arn, tags);
-      ids.push(arn.slice(arn.lastIndexOf("/") + 1));
+      ids.push(taskIdOf(arn));
     }
     this.#log.info("service-tasks-started", { service: service.serviceArn, startedBy: unitId, tasks: ids });
     return ids;
