@@ -217,8 +217,9 @@ export function decideReplica(input: DecisionInput): Decision {
   }
 
   if (service.status !== "ACTIVE") {
-    // DeleteService: every task is stopped; once none is left the service is INACTIVE.
-    stop([...unhealthy, ...ours.filter((t) => isLive(t))], scalingReason, true);
+    // DeleteService: every task is stopped (the unhealthy ones too); then the service is INACTIVE.
+    for (const t of unhealthy) stopping.delete(t.arn);
+    stop(ours.filter((t) => isLive(t)), scalingReason, true);
     service.status = "INACTIVE";
     for (const d of deployments) book.retired.push(d.id ?? "");
     book.retired = book.retired.slice(-MAX_RETIRED);

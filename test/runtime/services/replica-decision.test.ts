@@ -431,6 +431,16 @@ describe("replica scheduler: placement, DAEMON and deletion", () => {
     expect(second.service.deployments?.[0]?.desiredCount).toBe(1);
   });
 
+  it("a DRAINING service stops its unhealthy tasks too (nothing is left running)", () => {
+    const svc = service({ desired: 2, status: "DRAINING", grace: 0, deployments: [deployment(D1, TD1, 2, { rolloutState: "COMPLETED" })] });
+    const sick = task(D1, "running", { healthStatus: "UNHEALTHY" });
+    const d = decideReplica(input({ service: svc, units: { [D1]: { healthChecked: true } }, tasks: [task(D1), sick] }));
+    const stopped = d.effects.flatMap((e) => (e.kind === "stop" ? e.taskArns : []));
+    expect(stopped).toHaveLength(2);
+    expect(stopped).toContain(sick.arn);
+    expect(d.service.status).toBe("INACTIVE");
+  });
+
   it("a DRAINING service has every task stopped and becomes INACTIVE", () => {
     const svc = service({ desired: 2, status: "DRAINING", deployments: [deployment(D1, TD1, 2, { rolloutState: "COMPLETED" })] });
     const d = decideReplica(input({ service: svc, tasks: [...tasks(2, D1), task(D1, "stopped")] }));
