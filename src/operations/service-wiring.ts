@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import type { EcsOperations } from "../../generated/operations.ts";
 import { regionOf } from "../runtime/arns.ts";
+import type { EventPublisher } from "../runtime/events/event-publisher.ts";
 import { ServiceScheduler } from "../runtime/services/service-scheduler.ts";
 import { singleInstancePlacement, type ServicePlacement } from "../runtime/services/service-placement.ts";
 import type { ServiceTasks } from "../runtime/services/service-tasks.ts";
@@ -29,7 +30,7 @@ export function wireServices(
   deps: OperationDeps,
   stores: ControlPlaneStores,
   tasks: ServiceTasks,
-  options: { hostId: string; placement?: ServicePlacement; instanceCount?: (clusterArn: string) => number },
+  options: { hostId: string; placement?: ServicePlacement; instanceCount?: (clusterArn: string) => number; events?: EventPublisher },
 ): ServicesWiring {
   const services = new ServiceStore(deps.db);
   const serviceDeployments = new ServiceDeploymentStore(deps.db);
@@ -51,6 +52,7 @@ export function wireServices(
     clock: deps.clock,
     logger: deps.logger,
     ...(options.instanceCount === undefined ? {} : { instanceCount: options.instanceCount }),
+    ...(options.events === undefined ? {} : { events: options.events }),
   });
   const shared: ServiceOperationsOptions = {
     services,

@@ -188,7 +188,7 @@ export async function createServer(options: ServerOptions = {}): Promise<LocalEc
     let starting: Promise<void> | undefined;
     let closing = false;
     // Services are recorded without Docker too; their scheduler runs once the engine has re-adopted its tasks.
-    const serviceWiring = wireServices(deps, stores, engine, { hostId: store.instanceId() });
+    const serviceWiring = wireServices(deps, stores, engine, { hostId: store.instanceId(), events });
     const startDockerSide = async (): Promise<void> => {
       const endpoint = await agent.start(options.agentEndpoint);
       logger.info("agent.endpoint", { mode: endpoint.mode, baseUrl: endpoint.baseUrl, network: endpoint.network.name, credentials: agent.describe() });

@@ -13,6 +13,7 @@ import { TaskEngine } from "../../src/runtime/engine/task-engine.ts";
 import { silentLogger, type Logger } from "../../src/runtime/logger.ts";
 import { createProtocolHandler } from "../../src/runtime/protocol.ts";
 import { TaskStore } from "../../src/runtime/store/task-store.ts";
+import type { EventPublisher } from "../../src/runtime/events/event-publisher.ts";
 import { FakeBackend } from "../support/fake-backend.ts";
 
 export const REGION = "us-east-1";
@@ -35,7 +36,7 @@ export interface ServiceTestServer {
  * instance to play a restart.
  */
 export async function startServiceServer(
-  options: { clock?: Clock; fake?: FakeBackend; dataDir?: string; images?: string[]; logger?: Logger } = {},
+  options: { clock?: Clock; fake?: FakeBackend; dataDir?: string; images?: string[]; logger?: Logger; events?: EventPublisher } = {},
 ): Promise<ServiceTestServer> {
   const dataDir = options.dataDir ?? ":memory:";
   const db = openDatabase(dataDir);
@@ -48,7 +49,7 @@ export async function startServiceServer(
   const fake = options.fake ?? new FakeBackend();
   for (const image of options.images ?? ["busybox", "busybox:latest"]) fake.images.add(image);
   const engine = new TaskEngine({ backend: fake, store: new TaskStore(db), config, arns, clock, logger: silentLogger, defaultStopTimeoutSec: 1 });
-  const services = wireServices(deps, stores, engine, { hostId: "test-host" });
+  const services = wireServices(deps, stores, engine, { hostId: "test-host", ...(options.events === undefined ? {} : { events: options.events }) });
   await engine.start();
   services.scheduler.start();
   const operations = createOperations(deps, stores, {

@@ -69,10 +69,15 @@ export function decideReplica(input: DecisionInput): Decision {
     }
   }
   if (accounting.sawStartFailure && isThrottled(book)) {
-    effects.push({ kind: "event", message: serviceEvents.unableToConsistentlyStart(name), condition: true });
+    effects.push({
+      kind: "event",
+      message: serviceEvents.unableToConsistentlyStart(name),
+      condition: true,
+      notice: { type: "serviceAction", eventName: "SERVICE_TASK_START_IMPAIRED" },
+    });
   }
 
-  const facts = (id: string | undefined): { healthChecked: boolean; placeable: number; placementProblem?: string | undefined } =>
+  const facts = (id: string | undefined): { healthChecked: boolean; placeable: number; placementProblem?: string | undefined; placementReason?: string | undefined } =>
     input.units[id ?? ""] ?? { healthChecked: false, placeable: Number.POSITIVE_INFINITY };
   const grace = service.healthCheckGracePeriodSeconds ?? 0;
   /** Tasks told to stop in this step: no longer counted as live. */
@@ -130,7 +135,11 @@ export function decideReplica(input: DecisionInput): Decision {
       primary.rolloutState = "FAILED";
       primary.rolloutStateReason = ROLLOUT_REASON.circuitBreakerFailed;
       primary.updatedAt = at;
-      effects.push({ kind: "event", message: serviceEvents.deploymentFailed(name, primary.id ?? "") });
+      effects.push({
+        kind: "event",
+        message: serviceEvents.deploymentFailed(name, primary.id ?? ""),
+        notice: { type: "deployment", eventName: "SERVICE_DEPLOYMENT_FAILED", deploymentId: primary.id ?? "" },
+      });
       const triggered = { status: "TRIGGERED" as const, failureCount: primary.failedTasks ?? 0, threshold };
       if (breaker.rollback) {
         primary = rollBack(primary, "circuitBreaker", triggered);
@@ -211,7 +220,12 @@ export function decideReplica(input: DecisionInput): Decision {
       if (triggered !== undefined) patch.patch.deploymentCircuitBreaker = triggered;
       effects.push(patch);
     }
-    effects.push({ kind: "event", message: serviceEvents.rollingBack(name, target.id) });
+    effects.push({
+      kind: "event",
+      message: serviceEvents.rollingBack(name, target.id),
+      // "The reason field provides the ID of the deployment the service is rolling back to."
+      notice: { type: "deployment", eventName: "SERVICE_DEPLOYMENT_IN_PROGRESS", deploymentId: back.id ?? "", reason },
+    });
     book.throttle = { failures: 0 };
     return back;
   }
@@ -263,7 +277,11 @@ export function decideReplica(input: DecisionInput): Decision {
       placeable = unit.placeable;
       const count = Math.min(want, room, allowance, placeable, MAX_LAUNCHES_PER_STEP);
       if (want > 0 && placeable < Math.min(want, room, allowance) && unit.placementProblem !== undefined) {
-        effects.push({ kind: "event", message: unit.placementProblem, condition: true });
+        const event: Effect = { kind: "event", message: unit.placementProblem, condition: true };
+        if (unit.placementReason !== undefined) {
+          event.notice = { type: "serviceAction", eventName: "SERVICE_TASK_PLACEMENT_FAILURE", reason: unit.placementReason };
+        }
+        effects.push(event);
       }
       if (count > 0) {
         const replaced = unhealthy.filter((t) => t.startedBy === primary!.id).length;
@@ -323,6 +341,7 @@ export function decideReplica(input: DecisionInput): Decision {
     if (link?.sdStatus === "PENDING") {
       link.sdStatus = "IN_PROGRESS";
       effects.push({ kind: "serviceDeployment", arn: link.serviceDeploymentArn, patch: { status: "IN_PROGRESS", startedAt: at } });
+      effects.push({ kind: "notify", notice: { type: "deployment", eventName: "SERVICE_DEPLOYMENT_IN_PROGRESS", deploymentId: primary.id ?? "" } });
     }
   }
 
@@ -339,7 +358,11 @@ export function decideReplica(input: DecisionInput): Decision {
       primary.rolloutState = "COMPLETED";
       primary.rolloutStateReason = ROLLOUT_REASON.completed(primary.id ?? "");
       primary.updatedAt = at;
-      effects.push({ kind: "event", message: serviceEvents.deploymentCompleted(name, primary.id ?? "") });
+      effects.push({
+        kind: "event",
+        message: serviceEvents.deploymentCompleted(name, primary.id ?? ""),
+        notice: { type: "deployment", eventName: "SERVICE_DEPLOYMENT_COMPLETED", deploymentId: primary.id ?? "" },
+      });
       const link = book.links[primary.id ?? ""];
       if (link !== undefined) {
         book.lastCompleted = specOf(primary, link.serviceRevisionArn);
@@ -355,7 +378,9 @@ export function decideReplica(input: DecisionInput): Decision {
         effects.push(patch);
       }
     }
-    if (!book.steady) effects.push({ kind: "event", message: serviceEvents.steadyState(name) });
+    if (!book.steady) {
+      effects.push({ kind: "event", message: serviceEvents.steadyState(name), notice: { type: "serviceAction", eventName: "SERVICE_STEADY_STATE" } });
+    }
     book.steady = true;
     book.throttle = { failures: 0 };
   } else {

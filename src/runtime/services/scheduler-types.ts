@@ -103,6 +103,8 @@ export interface UnitFacts {
   placeable: number;
   /** The event message when `placeable` is smaller than what is wanted. */
   placementProblem?: string | undefined;
+  /** ECS's reason code for that problem in a SERVICE_TASK_PLACEMENT_FAILURE event, e.g. "RESOURCE:PORTS". */
+  placementReason?: string | undefined;
 }
 
 export interface ServiceDeploymentPatch {
@@ -117,12 +119,31 @@ export interface ServiceDeploymentPatch {
   finalCounts?: { running: number; pending: number; requested: number };
 }
 
+/**
+ * What the scheduler tells EventBridge ("ECS Service Action", "ECS Deployment State Change"); the loop
+ * builds the events. A notice on an `event` effect is sent only if that service event was recorded (a
+ * repeated condition is sent neither to the service's events nor to EventBridge).
+ */
+export type SchedulerNotice =
+  | {
+      type: "serviceAction";
+      eventName: "SERVICE_STEADY_STATE" | "SERVICE_TASK_START_IMPAIRED" | "SERVICE_TASK_PLACEMENT_FAILURE";
+      reason?: string | undefined;
+    }
+  | {
+      type: "deployment";
+      eventName: "SERVICE_DEPLOYMENT_IN_PROGRESS" | "SERVICE_DEPLOYMENT_COMPLETED" | "SERVICE_DEPLOYMENT_FAILED";
+      deploymentId: string;
+      reason?: string | undefined;
+    };
+
 export type Effect =
   /** Launch `count` tasks for the deployment or task set `unitId` (startedBy = unitId). */
   | { kind: "start"; unitId: string; count: number; unhealthyReplaced: number; taskSetId?: string | undefined }
   /** Stop tasks (ServiceSchedulerInitiated); `announce` adds "has stopped N running tasks". */
   | { kind: "stop"; taskArns: string[]; taskIds: string[]; reason: string; announce: boolean; taskSetId?: string | undefined }
-  | { kind: "event"; message: string; condition?: boolean }
+  | { kind: "event"; message: string; condition?: boolean; notice?: SchedulerNotice }
+  | { kind: "notify"; notice: SchedulerNotice }
   | { kind: "serviceDeployment"; arn: string; patch: ServiceDeploymentPatch };
 
 export interface DecisionInput {

@@ -15,6 +15,8 @@ export interface ServicePlacement {
   capacity(request: { clusterArn: string; serviceName: string; taskDefinition: TaskDefinition; occupying: () => readonly TaskDefinition[] }): {
     placeable: number;
     problem?: string | undefined;
+    /** ECS's reason code, e.g. "RESOURCE:PORTS". */
+    reason?: string | undefined;
   };
 }
 
@@ -58,6 +60,7 @@ export function singleInstancePlacement(containerInstanceId: (clusterArn: string
         // One more copy at most: a second one would need the same ports.
         placeable: clash ? 0 : 1,
         problem: serviceEvents.portInUse(serviceName, containerInstanceId(clusterArn)),
+        reason: "RESOURCE:PORTS",
       };
     },
   };

@@ -4,13 +4,15 @@ import { clusterNameOf, taskIdOf } from "../arns.ts";
 import type { Clock, Timer } from "../clock.ts";
 import type { RunTaskSpec } from "../engine/engine-types.ts";
 import type { Logger } from "../logger.ts";
+import { eventsOff, type EventPublisher } from "../events/event-publisher.ts";
+import { deploymentStateChangeEvent, serviceActionEvent } from "../events/service-events.ts";
 import type { ServiceDeploymentStore } from "../store/service-deployment-store.ts";
 import type { ServiceRevisionStore } from "../store/service-revision-store.ts";
 import type { ServiceRecord, ServiceStore } from "../store/service-store.ts";
 import type { TagStore } from "../store/tag-store.ts";
 import { applyServiceDeploymentPatch } from "./service-deployment-patch.ts";
 import { decideReplica } from "./replica-decision.ts";
-import { schedTaskOf, type Decision, type DecisionInput, type UnitFacts } from "./scheduler-types.ts";
+import { schedTaskOf, type Decision, type DecisionInput, type SchedulerNotice, type UnitFacts } from "./scheduler-types.ts";
 import { eventPrefix, serviceEvents, withEvent } from "./service-events.ts";
 import type { ServicePlacement } from "./service-placement.ts";
 import type { ServiceTaskDefinitions, ServiceTasks } from "./service-tasks.ts";
@@ -29,6 +31,8 @@ export interface ServiceSchedulerOptions {
   logger: Logger;
   /** Container instances of a cluster (DAEMON services run one task on each); one local instance today. */
   instanceCount?: (clusterArn: string) => number;
+  /** ECS Service Action and Deployment State Change events to EventBridge (off by default). */
+  events?: EventPublisher;
 }
 
 /** After an unexpected error a service is looked at again this much later (never in a tight loop). */
@@ -172,6 +176,7 @@ export class ServiceScheduler {
         healthChecked: (def.containerDefinitions ?? []).some((c) => (c.essential ?? true) && c.healthCheck !== undefined),
         placeable: capacity.placeable,
         placementProblem: capacity.problem,
+        placementReason: capacity.reason,
       };
     }
     return units;
@@ -182,13 +187,19 @@ export class ServiceScheduler {
     const name = service.serviceName ?? "";
     const at = new Date(now);
     const steadyMessage = serviceEvents.steadyState(name);
-    const event = (message: string, condition = false): void => {
-      service.events = withEvent(service.events ?? [], message, at, randomUUID(), { condition, steadyMessage });
+    /** Records a service event; false when it was left out as a repeat of a condition. */
+    const event = (message: string, condition = false): boolean => {
+      const id = randomUUID();
+      service.events = withEvent(service.events ?? [], message, at, id, { condition, steadyMessage });
+      return service.events[0]?.id === id;
     };
     for (const effect of decision.effects) {
       switch (effect.kind) {
         case "event":
-          event(effect.message, effect.condition === true);
+          if (event(effect.message, effect.condition === true) && effect.notice !== undefined) this.#notify(service, effect.notice, at);
+          break;
+        case "notify":
+          this.#notify(service, effect.notice, at);
           break;
         case "start": {
           const ids = this.#start(service, effect.unitId, effect.count);
@@ -214,6 +225,16 @@ export class ServiceScheduler {
       return;
     }
     if (decision.wakeAt !== undefined) this.#wakeAt(service.serviceArn ?? "", decision.wakeAt);
+  }
+
+  #notify(service: Service, notice: SchedulerNotice, at: Date): void {
+    const serviceArn = service.serviceArn ?? "";
+    const events = this.#o.events ?? eventsOff;
+    if (notice.type === "serviceAction") {
+      events.publish(serviceActionEvent({ serviceArn, clusterArn: service.clusterArn ?? "", eventName: notice.eventName, at, reason: notice.reason }));
+    } else {
+      events.publish(deploymentStateChangeEvent({ serviceArn, deploymentId: notice.deploymentId, eventName: notice.eventName, at, reason: notice.reason }));
+    }
   }
 
   /** Launches `count` tasks of a deployment or task set; returns the ids of those started. */

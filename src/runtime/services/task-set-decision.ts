@@ -33,7 +33,12 @@ export function decideTaskSets(input: DecisionInput): Decision {
   const accounting = accountStops(ours, input.book);
   const book = structuredClone(accounting.book);
   if (accounting.sawStartFailure && isThrottled(book)) {
-    effects.push({ kind: "event", message: serviceEvents.unableToConsistentlyStart(name), condition: true });
+    effects.push({
+      kind: "event",
+      message: serviceEvents.unableToConsistentlyStart(name),
+      condition: true,
+      notice: { type: "serviceAction", eventName: "SERVICE_TASK_START_IMPAIRED" },
+    });
   }
   const gate = launchAllowance(book, ours, now);
   let allowance = gate.allowed;
@@ -70,7 +75,11 @@ export function decideTaskSets(input: DecisionInput): Decision {
     if (keep.length < wanted) {
       const count = Math.min(wanted - keep.length, allowance, unit.placeable, MAX_LAUNCHES_PER_STEP);
       if (unit.placeable < Math.min(wanted - keep.length, allowance) && unit.placementProblem !== undefined) {
-        effects.push({ kind: "event", message: unit.placementProblem, condition: true });
+        const event: Effect = { kind: "event", message: unit.placementProblem, condition: true };
+        if (unit.placementReason !== undefined) {
+          event.notice = { type: "serviceAction", eventName: "SERVICE_TASK_PLACEMENT_FAILURE", reason: unit.placementReason };
+        }
+        effects.push(event);
       }
       if (gate.wakeAt !== undefined) wake(gate.wakeAt);
       if (count > 0) {
@@ -115,7 +124,9 @@ export function decideTaskSets(input: DecisionInput): Decision {
   }
 
   if (allSteady) {
-    if (!book.steady) effects.push({ kind: "event", message: serviceEvents.steadyState(name) });
+    if (!book.steady) {
+      effects.push({ kind: "event", message: serviceEvents.steadyState(name), notice: { type: "serviceAction", eventName: "SERVICE_STEADY_STATE" } });
+    }
     book.steady = true;
     book.throttle = { failures: 0 };
   } else {

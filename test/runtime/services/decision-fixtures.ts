@@ -106,6 +106,8 @@ export function summary(effects: readonly Effect[]): string[] {
         return `event ${e.message}`;
       case "serviceDeployment":
         return `sd ${e.patch.status ?? "(update)"}`;
+      case "notify":
+        return `notify ${e.notice.eventName}`;
     }
   });
 }

@@ -40,7 +40,7 @@ describe("replica scheduler: keeping desiredCount", () => {
   it("starts the missing tasks of a new service and marks its service deployment IN_PROGRESS", () => {
     const svc = service({ desired: 3, deployments: [deployment(D1, TD1, 3)] });
     const d = decideReplica(input({ service: svc, book: book({ links: { [D1]: link(SD1, REV1, "PENDING") } }) }));
-    expect(summary(d.effects)).toEqual([`start ${D1} ×3`, "sd IN_PROGRESS"]);
+    expect(summary(d.effects)).toEqual([`start ${D1} ×3`, "sd IN_PROGRESS", "notify SERVICE_DEPLOYMENT_IN_PROGRESS"]);
     expect(d.book.links[D1]?.sdStatus).toBe("IN_PROGRESS");
     expect(d.book.steady).toBe(false);
   });
@@ -65,6 +65,7 @@ describe("replica scheduler: keeping desiredCount", () => {
     const d = decideReplica(input({ service: svc, book: book({ links: { [D1]: link(SD1, REV1, "PENDING") } }) }));
     expect(summary(d.effects)).toEqual([
       "sd IN_PROGRESS",
+      "notify SERVICE_DEPLOYMENT_IN_PROGRESS",
       `event ${serviceEvents.deploymentCompleted("web", D1)}`,
       "sd SUCCESSFUL",
       `event ${serviceEvents.steadyState("web")}`,
@@ -120,6 +121,32 @@ describe("replica scheduler: keeping desiredCount", () => {
     const svc = service({ desired: 1, deployments: [deployment(D1, TD1, 1, { rolloutState: "COMPLETED" })] });
     const d = decideReplica(input({ service: svc, tasks: [task(D1), task("someone-else")], book: book({ steady: true }) }));
     expect(d.effects).toEqual([]);
+  });
+});
+
+describe("replica scheduler: what goes to EventBridge", () => {
+  it("sends the deployment state changes and the steady state, on the service events that say so", () => {
+    const svc = service({ desired: 1, deployments: [deployment(D1, TD1, 1)] });
+    const d = decideReplica(input({ service: svc, tasks: tasks(1, D1), book: book({ links: { [D1]: link(SD1, REV1, "PENDING") } }) }));
+    const notices = d.effects.flatMap((e) => (e.kind === "notify" || (e.kind === "event" && e.notice !== undefined) ? [e.kind === "notify" ? e.notice : e.notice!] : []));
+    expect(notices).toEqual([
+      { type: "deployment", eventName: "SERVICE_DEPLOYMENT_IN_PROGRESS", deploymentId: D1 },
+      { type: "deployment", eventName: "SERVICE_DEPLOYMENT_COMPLETED", deploymentId: D1 },
+      { type: "serviceAction", eventName: "SERVICE_STEADY_STATE" },
+    ]);
+  });
+
+  it("a circuit breaker rollback: FAILED for the failed deployment, IN_PROGRESS naming the one rolled back to", () => {
+    const { svc, b } = rollout(1);
+    svc.deploymentConfiguration = { ...svc.deploymentConfiguration, deploymentCircuitBreaker: { enable: true, rollback: true } };
+    const failed = tasks(3, D2, "stopped", { startedAt: undefined, stopCode: "TaskFailedToStart" });
+    const d = decideReplica(input({ service: svc, book: b, tasks: [task(D1), task(D2, "pending"), ...failed] }));
+    const notices = d.effects.flatMap((e) => (e.kind === "event" && e.notice !== undefined ? [e.notice] : []));
+    expect(notices).toEqual([
+      { type: "serviceAction", eventName: "SERVICE_TASK_START_IMPAIRED" },
+      { type: "deployment", eventName: "SERVICE_DEPLOYMENT_FAILED", deploymentId: D2 },
+      { type: "deployment", eventName: "SERVICE_DEPLOYMENT_IN_PROGRESS", deploymentId: D1, reason: `ECS deployment circuit breaker: rolling back to deploymentId ${D1}.` },
+    ]);
   });
 });
 

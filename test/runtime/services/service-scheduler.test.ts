@@ -18,6 +18,7 @@ import { ManualClock } from "../../../src/runtime/clock.ts";
 import { FakeBackend } from "../../support/fake-backend.ts";
 import { eventually } from "../../support/eventually.ts";
 import { startServiceServer, type ServiceTestServer } from "../../operations/service-server.ts";
+import type { EcsEvent } from "../../../src/runtime/events/ecs-event.ts";
 
 // The loop around the decisions, on the real engine over the fake task backend, with a manual clock
 // where time matters (grace periods, back-off).
@@ -222,6 +223,25 @@ describe("service scheduler loop", () => {
       ),
     );
     expect(await tasksOf(ecs, "port")).toHaveLength(1);
+  });
+
+  it("sends ECS Deployment State Change and ECS Service Action events to EventBridge", async () => {
+    const published: EcsEvent[] = [];
+    const { ecs } = await start({ events: { publish: (e) => void published.push(e) } });
+    await ecs.send(new RegisterTaskDefinitionCommand({ family: "ev", containerDefinitions: [{ name: "app", image: "busybox", memory: 32 }] }));
+    const { service: created } = await ecs.send(new CreateServiceCommand({ serviceName: "ev", taskDefinition: "ev", desiredCount: 1 }));
+    const id = created!.deployments![0]!.id!;
+    await steadyOf(ecs, "ev");
+    await eventually("the steady-state event", () => (published.some((e) => e.detail["eventName"] === "SERVICE_STEADY_STATE") ? true : undefined));
+    expect(published.map((e) => [e["detail-type"], e.detail["eventName"], e.resources])).toEqual([
+      ["ECS Deployment State Change", "SERVICE_DEPLOYMENT_IN_PROGRESS", [created!.serviceArn]],
+      ["ECS Deployment State Change", "SERVICE_DEPLOYMENT_COMPLETED", [created!.serviceArn]],
+      ["ECS Service Action", "SERVICE_STEADY_STATE", [created!.serviceArn]],
+    ]);
+    expect(published[0]!.detail).toMatchObject({ eventType: "INFO", deploymentId: id, reason: `ECS deployment ${id} in progress.` });
+    expect(published[1]!.detail).toMatchObject({ eventType: "INFO", deploymentId: id, reason: `ECS deployment ${id} completed.` });
+    expect(published[2]!.detail).toMatchObject({ eventType: "INFO", clusterArn: created!.clusterArn });
+    expect(published[2]).toMatchObject({ source: "aws.ecs", region: "us-east-1", account: "123456789012" });
   });
 
   it("propagates the service's tags and the ECS managed tags to its tasks", async () => {
