@@ -1,9 +1,10 @@
 import { createHash } from "node:crypto";
 import type { EcsOperations } from "../../generated/operations.ts";
+import type { Cluster } from "../../generated/shapes.ts";
 import { regionOf } from "../runtime/arns.ts";
 import type { EventPublisher } from "../runtime/events/event-publisher.ts";
 import { ServiceScheduler } from "../runtime/services/service-scheduler.ts";
-import { singleInstancePlacement, type ServicePlacement } from "../runtime/services/service-placement.ts";
+import { instancePlacement, singleInstancePlacement, type InstancePlacer } from "../runtime/services/service-placement.ts";
 import type { ServiceTasks } from "../runtime/services/service-tasks.ts";
 import { ServiceDeploymentStore } from "../runtime/store/service-deployment-store.ts";
 import { ServiceRevisionStore } from "../runtime/store/service-revision-store.ts";
@@ -30,7 +31,12 @@ export function wireServices(
   deps: OperationDeps,
   stores: ControlPlaneStores,
   tasks: ServiceTasks,
-  options: { hostId: string; placement?: ServicePlacement; instanceCount?: (clusterArn: string) => number; events?: EventPublisher },
+  options: {
+    hostId: string;
+    /** The container instances' placement step (RunTask's) and their registry; without them, one local instance. */
+    instances?: { placer: InstancePlacer; activeInstances: (region: string, cluster: Cluster) => number } | undefined;
+    events?: EventPublisher | undefined;
+  },
 ): ServicesWiring {
   const services = new ServiceStore(deps.db);
   const serviceDeployments = new ServiceDeploymentStore(deps.db);
@@ -48,10 +54,13 @@ export function wireServices(
       tagsOf: (arn) => stores.taskDefinitions.inRegion(regionOf(arn) ?? deps.config.region).tagsOf(arn),
     },
     tags: stores.tags,
-    placement: options.placement ?? singleInstancePlacement(containerInstanceId),
+    placement:
+      options.instances === undefined
+        ? singleInstancePlacement(containerInstanceId)
+        : instancePlacement(options.instances.placer, options.instances.activeInstances),
+    clusters: (clusterArn) => stores.clusters.inRegion(regionOf(clusterArn) ?? deps.config.region).get(clusterArn),
     clock: deps.clock,
     logger: deps.logger,
-    ...(options.instanceCount === undefined ? {} : { instanceCount: options.instanceCount }),
     ...(options.events === undefined ? {} : { events: options.events }),
   });
   const shared: ServiceOperationsOptions = {

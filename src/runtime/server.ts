@@ -188,7 +188,20 @@ export async function createServer(options: ServerOptions = {}): Promise<LocalEc
     let starting: Promise<void> | undefined;
     let closing = false;
     // Services are recorded without Docker too; their scheduler runs once the engine has re-adopted its tasks.
-    const serviceWiring = wireServices(deps, stores, engine, { hostId: store.instanceId(), events });
+    const capacityForServices = clusterCapacity;
+    const serviceWiring = wireServices(deps, stores, engine, {
+      hostId: store.instanceId(),
+      events,
+      // Services are placed on the container instances like RunTask's tasks (one local instance without them).
+      instances:
+        capacityForServices === undefined
+          ? undefined
+          : {
+              placer: capacityForServices.placer,
+              activeInstances: (region, cluster) =>
+                capacityForServices.registry.instances(region, cluster.clusterName ?? "", cluster.clusterArn ?? "").filter((r) => r.status === "ACTIVE").length,
+            },
+    });
     const startDockerSide = async (): Promise<void> => {
       const endpoint = await agent.start(options.agentEndpoint);
       logger.info("agent.endpoint", { mode: endpoint.mode, baseUrl: endpoint.baseUrl, network: endpoint.network.name, credentials: agent.describe() });

@@ -89,6 +89,8 @@ describe("services end to end (real Docker; AWS CLI v2, boto3 and JS SDK waiters
     const tasks = await liveTasks();
     // The waiter looks at runningCount (and one deployment) only; health checks may still be starting.
     expect(tasks.map((t) => [t.lastStatus, t.group])).toEqual(Array(3).fill(["RUNNING", "service:web"]));
+    // Placed like RunTask's tasks: on the cluster's (local) container instance.
+    for (const t of tasks) expect(t.containerInstanceArn).toMatch(new RegExp(`:container-instance/${cluster}/[0-9a-f]{32}$`));
     await eventually("the deployment to complete once the tasks are HEALTHY", async () => {
       const now = await describeService();
       return now.deployments![0]!.rolloutState === "COMPLETED" ? true : undefined;

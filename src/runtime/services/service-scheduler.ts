@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
-import type { Deployment, Service, Tag, TaskDefinition, TaskSet } from "../../../generated/shapes.ts";
-import { clusterNameOf, taskIdOf } from "../arns.ts";
+import type { Cluster, Deployment, Service, Tag, TaskDefinition, TaskSet } from "../../../generated/shapes.ts";
+import { clusterNameOf, regionOf, taskIdOf } from "../arns.ts";
 import type { Clock, Timer } from "../clock.ts";
 import type { RunTaskSpec } from "../engine/engine-types.ts";
 import type { Logger } from "../logger.ts";
@@ -11,10 +11,10 @@ import type { ServiceRevisionStore } from "../store/service-revision-store.ts";
 import type { ServiceRecord, ServiceStore } from "../store/service-store.ts";
 import type { TagStore } from "../store/tag-store.ts";
 import { applyServiceDeploymentPatch } from "./service-deployment-patch.ts";
-import { decideReplica } from "./replica-decision.ts";
+import { decideReplica, MAX_LAUNCHES_PER_STEP } from "./replica-decision.ts";
 import { schedTaskOf, type Decision, type DecisionInput, type SchedulerNotice, type UnitFacts } from "./scheduler-types.ts";
 import { eventPrefix, serviceEvents, withEvent } from "./service-events.ts";
-import type { ServicePlacement } from "./service-placement.ts";
+import type { ServiceLaunch, ServicePlacement, ServicePlacementPlan } from "./service-placement.ts";
 import type { ServiceTaskDefinitions, ServiceTasks } from "./service-tasks.ts";
 import { decideTaskSets } from "./task-set-decision.ts";
 
@@ -29,8 +29,8 @@ export interface ServiceSchedulerOptions {
   /** Time and the timers decisions ask for (grace periods, back-off). */
   clock: Clock;
   logger: Logger;
-  /** Container instances of a cluster (DAEMON services run one task on each); one local instance today. */
-  instanceCount?: (clusterArn: string) => number;
+  /** The cluster a service belongs to, by ARN (placement reads its capacity providers and instances). */
+  clusters: (clusterArn: string) => Cluster | undefined;
   /** ECS Service Action and Deployment State Change events to EventBridge (off by default). */
   events?: EventPublisher;
 }
@@ -120,27 +120,34 @@ export class ServiceScheduler {
     const { service } = record;
     const now = this.#o.clock.now().getTime();
     const tasks = this.#o.tasks.list({ clusterArn: service.clusterArn ?? "", serviceName: service.serviceName ?? "" });
+    const cluster = this.#o.clusters(service.clusterArn ?? "");
+    const desiredCount = this.#desiredCount(service, cluster);
+    const plans = new Map<string, ServicePlacementPlan>();
     const input: DecisionInput = {
       now,
       service,
       book: record.book,
       tasks: tasks.map(schedTaskOf),
-      desiredCount: this.#desiredCount(service),
-      units: this.#unitFacts(service),
+      desiredCount,
+      units: this.#unitFacts(service, cluster, desiredCount, plans),
     };
     const external = (service.deploymentController?.type ?? "ECS") !== "ECS";
     const decision = external ? decideTaskSets(input) : decideReplica(input);
-    this.#apply(record, decision, now);
+    this.#apply(record, decision, now, plans);
   }
 
-  #desiredCount(service: Service): number {
-    if (service.schedulingStrategy === "DAEMON") return this.#o.instanceCount?.(service.clusterArn ?? "") ?? 1;
-    return service.desiredCount ?? 0;
+  #desiredCount(service: Service, cluster: Cluster | undefined): number {
+    if (service.schedulingStrategy !== "DAEMON") return service.desiredCount ?? 0;
+    return cluster === undefined ? 0 : this.#o.placement.instanceCount(regionOf(service.serviceArn) ?? "", cluster);
   }
 
-  /** Health checks and placement of every deployment / task set, looked up for the pure decision. */
-  #unitFacts(service: Service): Record<string, UnitFacts> {
+  /**
+   * Health checks and placement of every deployment / task set, looked up for the pure decision. The
+   * placement plans (where each task that fits would go) are kept for the launches of this step.
+   */
+  #unitFacts(service: Service, cluster: Cluster | undefined, desiredCount: number, plans: Map<string, ServicePlacementPlan>): Record<string, UnitFacts> {
     const clusterArn = service.clusterArn ?? "";
+    const name = service.serviceName ?? "";
     const cache = new Map<string, TaskDefinition | undefined>();
     const td = (ref: string): TaskDefinition | undefined => {
       if (!cache.has(ref)) cache.set(ref, this.#o.taskDefinitions.resolve(ref));
@@ -158,31 +165,51 @@ export class ServiceScheduler {
       }
       return occupying;
     };
+    const daemon = service.schedulingStrategy === "DAEMON";
     const units: Record<string, UnitFacts> = {};
-    const units$ = [...(service.deployments ?? []), ...(service.taskSets ?? [])] as Array<Deployment | TaskSet>;
-    for (const unit of units$) {
-      const def = unit.taskDefinition === undefined ? undefined : td(unit.taskDefinition);
+    const all = [...(service.deployments ?? []), ...(service.taskSets ?? [])] as Array<Deployment | TaskSet>;
+    for (const unit of all) {
       if (unit.id === undefined) continue;
-      if (def === undefined) {
+      const def = unit.taskDefinition === undefined ? undefined : td(unit.taskDefinition);
+      if (def === undefined || cluster === undefined) {
         units[unit.id] = {
           healthChecked: false,
           placeable: 0,
-          placementProblem: serviceEvents.unableToPlace(service.serviceName ?? "", `TaskDefinition not found: ${unit.taskDefinition ?? ""}`),
+          placementProblem: serviceEvents.unableToPlace(name, `TaskDefinition not found: ${unit.taskDefinition ?? ""}`),
         };
         continue;
       }
-      const capacity = this.#o.placement.capacity({ clusterArn, serviceName: service.serviceName ?? "", taskDefinition: def, occupying: occupied });
+      // Never more than one step launches (and a draining unit launches nothing).
+      const count = Math.min(desiredCount, MAX_LAUNCHES_PER_STEP);
+      const plan =
+        count === 0
+          ? { launches: [] }
+          : this.#o.placement.plan({
+              region: regionOf(service.serviceArn) ?? "",
+              cluster,
+              serviceName: name,
+              group: `service:${name}`,
+              taskDefinition: def,
+              count,
+              launchType: unit.launchType,
+              capacityProviderStrategy: unit.capacityProviderStrategy,
+              // A daemon runs one task on each instance.
+              placementConstraints: daemon ? [...(service.placementConstraints ?? []), { type: "distinctInstance" }] : service.placementConstraints,
+              placementStrategy: service.placementStrategy,
+              occupying: occupied,
+            });
+      plans.set(unit.id, plan);
       units[unit.id] = {
         healthChecked: (def.containerDefinitions ?? []).some((c) => (c.essential ?? true) && c.healthCheck !== undefined),
-        placeable: capacity.placeable,
-        placementProblem: capacity.problem,
-        placementReason: capacity.reason,
+        placeable: plan.problem === undefined ? Number.POSITIVE_INFINITY : plan.launches.length,
+        placementProblem: plan.problem,
+        placementReason: plan.reason,
       };
     }
     return units;
   }
 
-  #apply(record: ServiceRecord, decision: Decision, now: number): void {
+  #apply(record: ServiceRecord, decision: Decision, now: number, plans: ReadonlyMap<string, ServicePlacementPlan>): void {
     const service = decision.service;
     const name = service.serviceName ?? "";
     const at = new Date(now);
@@ -202,7 +229,7 @@ export class ServiceScheduler {
           this.#notify(service, effect.notice, at);
           break;
         case "start": {
-          const ids = this.#start(service, effect.unitId, effect.count);
+          const ids = this.#start(service, effect.unitId, effect.count, plans.get(effect.unitId)?.launches ?? []);
           if (ids.length > 0) event(serviceEvents.started(eventPrefix(name, effect.taskSetId), ids, effect.unhealthyReplaced));
           break;
         }
@@ -238,7 +265,7 @@ export class ServiceScheduler {
   }
 
   /** Launches `count` tasks of a deployment or task set; returns the ids of those started. */
-  #start(service: Service, unitId: string, count: number): string[] {
+  #start(service: Service, unitId: string, count: number, launches: readonly ServiceLaunch[]): string[] {
     const unit: Deployment | TaskSet | undefined =
       (service.deployments ?? []).find((d) => d.id === unitId) ?? (service.taskSets ?? []).find((t) => t.id === unitId);
     const td = unit?.taskDefinition === undefined ? undefined : this.#o.taskDefinitions.resolve(unit.taskDefinition);
@@ -258,8 +285,15 @@ export class ServiceScheduler {
     };
     const tags = this.#taskTags(service, td);
     const ids: string[] = [];
-    for (let i = 0; i < count; i++) {
-      const task = this.#o.tasks.runTask(spec);
+    // Placement decided where each goes (instance, launch type, capacity provider, zone).
+    for (const launch of launches.slice(0, count)) {
+      const task = this.#o.tasks.runTask({
+        ...spec,
+        ...(launch.launchType === undefined ? {} : { launchType: launch.launchType }),
+        ...(launch.capacityProviderName === undefined ? {} : { capacityProviderName: launch.capacityProviderName }),
+        containerInstanceArn: launch.containerInstanceArn,
+        availabilityZone: launch.availabilityZone,
+      });
       const arn = task.taskArn ?? "";
       if (tags.length > 0) this.#o.tags.put(arn, tags);
       ids.push(taskIdOf(arn));
