@@ -22,7 +22,6 @@ import { InstanceConfigError, normaliseEngineUrl, type InstanceSpec } from "./in
 import { TaskEngine } from "./engine/task-engine.ts";
 import { TaskStore } from "./store/task-store.ts";
 import { composeWriterHooks } from "./backend/docker/compose/compose-writer.ts";
-import type { TaskView } from "../operations/index.ts";
 import type { Task } from "../../generated/shapes.ts";
 import type { ServiceView, TaskView } from "../operations/index.ts";
 import { wireServices } from "../operations/service-wiring.ts";
