@@ -7,7 +7,7 @@ import { note, printTable, RESULT_PREFIX } from "./lib/report.ts";
 import { REPO_ROOT } from "./lib/server-process.ts";
 import { round } from "./lib/stats.ts";
 
-const BENCHMARKS = ["run-task", "burst", "describe-tasks", "control-plane", "footprint", "console", "placement"] as const;
+const BENCHMARKS = ["run-task", "burst", "describe-tasks", "control-plane", "footprint", "console", "placement", "services"] as const;
 
 function runOne(name: string, env: Record<string, string>): Promise<Record<string, any>> {
   return new Promise((resolve, reject) => {
@@ -102,6 +102,9 @@ if (f !== undefined) {
   rows.push({ figure: "RSS after one RunTask", ratio: `${mib(f["oneRunTaskRssBytes"])} MiB`, target: `≤ ${t.oneTaskRssMiB} MiB`, status: st(c.oneTaskRss) });
   rows.push({ figure: `live heap per stored task (${f["storedTasks"]})`, ratio: `${Math.round(f["heapPerTaskBytes"] / 102.4) / 10} KiB`, target: `≤ ${t.perTaskKiB} KiB`, status: st(c.perTaskRetained) });
   rows.push({ figure: `RSS per stored task (${f["storedTasks"]})`, ratio: `${Math.round(f["rssPerTaskBytes"] / 102.4) / 10} KiB`, target: `≤ ${t.perTaskKiB} KiB`, status: st(c.perTaskRss) });
+}
+for (const r of results["services"]?.["results"] ?? []) {
+  rows.push({ figure: `CreateService→steady ${r.scenario} (median)`, ratio: `${r.steadyRatio}× 3 docker run at once`, target: "(none)", status: "" });
 }
 printTable(`Summary — ${new Date().toISOString()}, ${availableParallelism()} CPUs, ${Math.round((performance.now() - started) / 1000)} s`, rows);
 for (const f of failures) note(`FAILED ${f}`);

@@ -22,7 +22,13 @@ import type {
   UpdateClusterSettingsRequest,
   UpdateClusterSettingsResponse,
 } from "../../generated/shapes.ts";
-import { ClusterContainsTasksException, ClusterNotFoundException, InvalidParameterException, ResourceInUseException } from "../../generated/errors.ts";
+import {
+  ClusterContainsServicesException,
+  ClusterContainsTasksException,
+  ClusterNotFoundException,
+  InvalidParameterException,
+  ResourceInUseException,
+} from "../../generated/errors.ts";
 import { DEFAULT_CLUSTER_NAME, type ClusterStore } from "../runtime/store/cluster-store.ts";
 import type { TagStore } from "../runtime/store/tag-store.ts";
 import { NAME_PATTERN } from "../runtime/task-definition-rules.ts";
@@ -52,7 +58,17 @@ export interface ClusterOperationsOptions {
   providerInUse?: ((clusterArn: string, provider: string) => boolean) | undefined;
   /** registeredContainerInstancesCount (supplied by the container instances); zero when absent. */
   instanceCount?: ((cluster: Cluster, region: string) => number) | undefined;
+  /** Service counts of a cluster (supplied by the services); zero when absent. */
+  serviceCounts?: ((clusterArn: string) => ClusterServiceCounts) | undefined;
 }
+
+export interface ClusterServiceCounts {
+  active: number;
+  draining: number;
+  byLaunchType: Partial<Record<LaunchType, { active: number; draining: number }>>;
+}
+
+const NO_SERVICES: ClusterServiceCounts = { active: 0, draining: 0, byLaunchType: {} };
 
 const CONTAINER_INSIGHTS_VALUES = ["enabled", "disabled", "enhanced"];
 
@@ -66,6 +82,7 @@ export function clusterOperations(deps: OperationDeps, options: ClusterOperation
 
   const countsOf = (cluster: Cluster): ClusterTaskCounts =>
     options.taskCounts?.(cluster.clusterArn!) ?? { running: 0, pending: 0 };
+  const servicesOf = (cluster: Cluster): ClusterServiceCounts => options.serviceCounts?.(cluster.clusterArn!) ?? NO_SERVICES;
 
   /**
    * Real responses always carry the counts and empty statistics/tags lists; DescribeClusters adds tags,
@@ -86,6 +103,7 @@ export function clusterOperations(deps: OperationDeps, options: ClusterOperation
 
   const render = (cluster: Cluster, view: View, region = deps.config.region): Cluster => {
     const counts = cluster.status === "ACTIVE" ? countsOf(cluster) : { running: 0, pending: 0 };
+    const serviceCounts = cluster.status === "ACTIVE" ? servicesOf(cluster) : NO_SERVICES;
     const include = (field: ClusterField): boolean => view.kind === "full" || view.include.has(field);
     const out: Cluster = {
       clusterArn: cluster.clusterArn,
@@ -94,8 +112,8 @@ export function clusterOperations(deps: OperationDeps, options: ClusterOperation
       registeredContainerInstancesCount: cluster.status === "ACTIVE" ? (options.instanceCount?.(cluster, region) ?? 0) : 0,
       runningTasksCount: counts.running,
       pendingTasksCount: counts.pending,
-      activeServicesCount: 0,
-      statistics: view.kind === "describe" && view.include.has("STATISTICS") ? statistics(counts) : [],
+      activeServicesCount: serviceCounts.active,
+      statistics: view.kind === "describe" && view.include.has("STATISTICS") ? statistics(counts, serviceCounts) : [],
       tags: include("TAGS") ? tags.get(cluster.clusterArn!) : [],
       settings: include("SETTINGS") ? (cluster.settings ?? []) : [],
       capacityProviders: cluster.capacityProviders ?? [],
@@ -195,6 +213,9 @@ export function clusterOperations(deps: OperationDeps, options: ClusterOperation
       const cluster = resolved.kind === "here" ? existingOrFirstDefault(clusters, resolved.id) : undefined;
       if (cluster === undefined || cluster.status !== "ACTIVE") throw new ClusterNotFoundException("Cluster not found.");
       const counts = countsOf(cluster);
+      if (servicesOf(cluster).active + servicesOf(cluster).draining > 0) {
+        throw new ClusterContainsServicesException("The Cluster cannot be deleted while Services are active.");
+      }
       if (counts.running + counts.pending > 0) {
         throw new ClusterContainsTasksException("The Cluster cannot be deleted while Tasks are active.");
       }
@@ -280,7 +301,7 @@ function checkStrategy(strategy: readonly CapacityProviderStrategyItem[], provid
   return strategy.map((item) => ({ capacityProvider: item.capacityProvider, weight: item.weight ?? 0, base: item.base ?? 0 }));
 }
 
-function statistics(counts: ClusterTaskCounts): KeyValuePair[] {
+function statistics(counts: ClusterTaskCounts, services: ClusterServiceCounts): KeyValuePair[] {
   const by = counts.byLaunchType ?? { EC2: { running: counts.running, pending: counts.pending } };
   const of = (lt: LaunchType): TaskCountsByStatus => by[lt] ?? { running: 0, pending: 0 };
   return [
@@ -290,10 +311,10 @@ function statistics(counts: ClusterTaskCounts): KeyValuePair[] {
     { name: "pendingFargateTasksCount", value: String(of("FARGATE").pending) },
     { name: "runningExternalTasksCount", value: String(of("EXTERNAL").running) },
     { name: "pendingExternalTasksCount", value: String(of("EXTERNAL").pending) },
-    { name: "activeEC2ServiceCount", value: "0" },
-    { name: "activeFargateServiceCount", value: "0" },
-    { name: "drainingEC2ServiceCount", value: "0" },
-    { name: "drainingFargateServiceCount", value: "0" },
+    { name: "activeEC2ServiceCount", value: String(services.byLaunchType.EC2?.active ?? 0) },
+    { name: "activeFargateServiceCount", value: String(services.byLaunchType.FARGATE?.active ?? 0) },
+    { name: "drainingEC2ServiceCount", value: String(services.byLaunchType.EC2?.draining ?? 0) },
+    { name: "drainingFargateServiceCount", value: String(services.byLaunchType.FARGATE?.draining ?? 0) },
   ];
 }
 

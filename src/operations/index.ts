@@ -9,7 +9,7 @@ import { TaskDefinitionStore } from "../runtime/store/task-definition-store.ts";
 import { accountSettingOperations } from "./account-settings.ts";
 import { agentOnlyOperations } from "./agent-only.ts";
 import { capacityProviderCatalog, capacityProviderOperations } from "./capacity-providers.ts";
-import { clusterOperations, type ClusterOperationsOptions, type ClusterTaskCounts } from "./clusters.ts";
+import { clusterOperations, type ClusterOperationsOptions, type ClusterServiceCounts, type ClusterTaskCounts } from "./clusters.ts";
 import { daemonTaskDefinitionOperations } from "./daemon-task-definitions.ts";
 import { daemonOperations, type DaemonOperationsOptions } from "./daemons.ts";
 import type { OperationContext, OperationDeps } from "./context.ts";
@@ -51,11 +51,19 @@ export interface TaskView {
 }
 
 /** Every operation implemented locally; the rest fall through to the upstream proxy. */
+/** What the services contribute to the cluster and tag operations. */
+export interface ServiceView {
+  serviceCounts(clusterArn: string): ClusterServiceCounts;
+  /** A service or task set ARN that exists (for Tag/Untag/ListTagsForResource). */
+  resourceExists(arn: string): boolean;
+}
+
 export function createOperations(
   deps: OperationDeps,
   stores: ControlPlaneStores,
   extra: {
     tasks?: TaskView;
+    services?: ServiceView;
     operations?: Partial<EcsOperations<OperationContext>>[];
     /** From the container instances and the engine (registeredContainerInstancesCount, provider in use). */
     clusters?: Pick<ClusterOperationsOptions, "instanceCount" | "providerInUse">;
@@ -64,7 +72,11 @@ export function createOperations(
   } = {},
 ): Partial<EcsOperations<OperationContext>> {
   const taskCounts = extra.tasks === undefined ? undefined : (arn: string) => extra.tasks!.taskCounts(arn);
-  const resourceExists = extra.tasks === undefined ? undefined : (arn: string) => extra.tasks!.taskExists(arn);
+  const serviceCounts = extra.services === undefined ? undefined : (arn: string) => extra.services!.serviceCounts(arn);
+  const resourceExists =
+    extra.tasks === undefined && extra.services === undefined
+      ? undefined
+      : (arn: string) => extra.tasks?.taskExists(arn) === true || extra.services?.resourceExists(arn) === true;
   return Object.assign(
     {},
     taskDefinitionOperations(deps, stores),
@@ -72,6 +84,7 @@ export function createOperations(
       clusters: stores.clusters,
       tags: stores.tags,
       taskCounts,
+      serviceCounts,
       capacityProviders: capacityProviderCatalog(stores.capacityProviders, deps.arns),
       ...extra.clusters,
     }),

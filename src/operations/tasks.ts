@@ -409,7 +409,7 @@ function fingerprintOf(input: RunTaskRequest): string {
   return createHash("sha256").update(canonicalJson(rest)).digest("hex");
 }
 
-function canonicalJson(value: unknown): string {
+export function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
   if (value !== null && typeof value === "object") {
     const entries = Object.entries(value as Record<string, unknown>)

@@ -103,6 +103,23 @@ export class Arns {
     return `${this.#prefix()}:daemon-revision/${clusterName}/${daemonName}/${id}`;
   }
 
+  service(clusterName: string, serviceName: string): string {
+    return `${this.#prefix()}:service/${clusterName}/${serviceName}`;
+  }
+
+  /** `taskSetId` is the full id, e.g. `ecs-svc/1234567890123456789`. */
+  taskSet(clusterName: string, serviceName: string, taskSetId: string): string {
+    return `${this.#prefix()}:task-set/${clusterName}/${serviceName}/${taskSetId}`;
+  }
+
+  serviceDeployment(clusterName: string, serviceName: string, id: string): string {
+    return `${this.#prefix()}:service-deployment/${clusterName}/${serviceName}/${id}`;
+  }
+
+  serviceRevision(clusterName: string, serviceName: string, id: string): string {
+    return `${this.#prefix()}:service-revision/${clusterName}/${serviceName}/${id}`;
+  }
+
   /** Whether an ARN is in this builder's partition, region and account. */
   isHere(arn: Pick<Arn, "partition" | "region" | "accountId">): boolean {
     return arn.partition === this.partition && arn.region === this.region && arn.accountId === this.accountId;
@@ -155,6 +172,18 @@ function unexpectedSeparators(): InvalidParameterException {
   return new InvalidParameterException("Invalid identifier: Unexpected number of separators");
 }
 
+/** 19 decimal digits, the number in deployment and task set ids (`ecs-svc/<digits>`) and revision ARNs. */
+export function newNumericId(): string {
+  // Below 2^63 like ECS's own (they are Java longs); the top digit is never 0.
+  const n = 1_000_000_000_000_000_000n + (BigInt(`0x${randomBytes(8).toString("hex")}`) % 8_223_372_036_854_775_807n);
+  return n.toString();
+}
+
+/** 22 URL-safe characters, the id at the end of a service deployment ARN. */
+export function newServiceDeploymentId(): string {
+  return randomBytes(17).toString("base64url").slice(0, 22);
+}
+
 /** 32 lower-case hex characters, the id format of long task ARNs. */
 export function newTaskId(): string {
   return randomBytes(16).toString("hex");
@@ -198,6 +227,13 @@ export function lastSegmentOf(arnOrId: string): string {
 /** The task id: the last segment of a (long or short) task ARN; an id is returned as is. */
 export function taskIdOf(taskArnOrId: string): string {
   return taskArnOrId.slice(taskArnOrId.lastIndexOf("/") + 1);
+}
+
+/** A task set id (`ecs-svc/…`): what follows `<cluster>/<service>/` in a task set ARN; an id is returned as is. */
+export function taskSetIdOf(taskSetArnOrId: string): string {
+  const arn = parseEcsArn(taskSetArnOrId);
+  if (arn?.resourceType !== "task-set") return taskSetArnOrId;
+  return arn.resource.split("/").slice(2).join("/");
 }
 
 /** The region an ECS ARN names, else undefined. */

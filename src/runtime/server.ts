@@ -22,8 +22,9 @@ import { InstanceConfigError, normaliseEngineUrl, type InstanceSpec } from "./in
 import { TaskEngine } from "./engine/task-engine.ts";
 import { TaskStore } from "./store/task-store.ts";
 import { composeWriterHooks } from "./backend/docker/compose/compose-writer.ts";
-import type { TaskView } from "../operations/index.ts";
 import type { Task } from "../../generated/shapes.ts";
+import type { ServiceView, TaskView } from "../operations/index.ts";
+import { wireServices } from "../operations/service-wiring.ts";
 import type { WebConsole } from "./console/console-server.ts";
 import type { ContainerLogs } from "./console/container-logs.ts";
 import { eventsOff, type EventPublisher } from "./events/event-publisher.ts";
@@ -126,6 +127,7 @@ export async function createServer(options: ServerOptions = {}): Promise<LocalEc
     extraOperations.push(opened.operations);
   }
   let exec: ExecService | undefined;
+  let services: ServiceView | undefined;
   if (options.docker !== false) {
     const store = new TaskStore(db);
     const engineLogger = logger.child({ component: "engine" });
@@ -184,6 +186,21 @@ export async function createServer(options: ServerOptions = {}): Promise<LocalEc
     let started = false;
     let starting: Promise<void> | undefined;
     let closing = false;
+    // Services are recorded without Docker too; their scheduler runs once the engine has re-adopted its tasks.
+    const capacityForServices = clusterCapacity;
+    const serviceWiring = wireServices(deps, stores, engine, {
+      hostId: store.instanceId(),
+      events,
+      // Services are placed on the container instances like RunTask's tasks (one local instance without them).
+      instances:
+        capacityForServices === undefined
+          ? undefined
+          : {
+              placer: capacityForServices.placer,
+              activeInstances: (region, cluster) =>
+                capacityForServices.registry.instances(region, cluster.clusterName ?? "", cluster.clusterArn ?? "").filter((r) => r.status === "ACTIVE").length,
+            },
+    });
     const startDockerSide = async (): Promise<void> => {
       const endpoint = await agent.start(options.agentEndpoint);
       logger.info("agent.endpoint", { mode: endpoint.mode, baseUrl: endpoint.baseUrl, network: endpoint.network.name, credentials: agent.describe() });
@@ -214,6 +231,8 @@ export async function createServer(options: ServerOptions = {}): Promise<LocalEc
         });
         daemonScheduler.start();
       }
+      // After the engine has re-adopted its tasks, so the scheduler resumes from what really runs.
+      serviceWiring.scheduler.start();
       started = true;
     };
     const where = config.dockerHost ?? "/var/run/docker.sock";
@@ -242,6 +261,7 @@ export async function createServer(options: ServerOptions = {}): Promise<LocalEc
       closing = true;
       availability.close();
       await starting;
+      serviceWiring.scheduler.close();
       daemonScheduler?.close();
       await engine.close();
       bridge?.dispose();
@@ -261,7 +281,9 @@ export async function createServer(options: ServerOptions = {}): Promise<LocalEc
         placer: clusterCapacity?.placer,
       }),
       taskProtectionOperations(deps, { engine, protection: agent.protection, clusters: stores.clusters }),
+      ...serviceWiring.operations,
     );
+    services = serviceWiring.view;
   }
 
   const operations = createOperations(deps, stores, {
@@ -269,6 +291,7 @@ export async function createServer(options: ServerOptions = {}): Promise<LocalEc
     ...(tasks === undefined ? {} : { tasks }),
     ...(clusterCapacity === undefined ? {} : { clusters: clusterCapacity.clusterOptions }),
     daemons: { tasks: { list: (filter) => taskEngine?.list(filter) ?? [] }, changed: () => daemonScheduler?.poke() },
+    ...(services === undefined ? {} : { services }),
   });
   const handler = createProtocolHandler({
     operations,

@@ -1,7 +1,14 @@
 // The web console in a real browser (Debian's Chromium, headless) against a real server and real Docker:
 // a newcomer runs a task, watches it, reads its logs, stops another, and looks at a task definition's JSON.
 // One screenshot per view is kept in test-artifacts/console/ (gitignored).
-import { CreateClusterCommand, DescribeTasksCommand, RegisterTaskDefinitionCommand, RunTaskCommand } from "@aws-sdk/client-ecs";
+import {
+  CreateClusterCommand,
+  CreateServiceCommand,
+  DeleteServiceCommand,
+  DescribeTasksCommand,
+  RegisterTaskDefinitionCommand,
+  RunTaskCommand,
+} from "@aws-sdk/client-ecs";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Page } from "playwright-core";
@@ -130,14 +137,26 @@ describe("the web console in Chromium", () => {
     await shot("tasks");
   }, 240_000);
 
-  it("shows a clear empty state for services and container instances, which this server does not serve", async () => {
+  it("shows services (none in this cluster yet) and the container instances, which this server serves now", async () => {
     await page.getByRole("link", { name: "Services" }).click();
-    await page.getByText("Services are not available from this server.").waitFor();
+    await page.getByText(/^No services in cluster /).waitFor();
     await shot("services");
     await page.getByRole("link", { name: "Container instances" }).click();
-    await page.getByText("Container instances are not available from this server.").waitFor();
+    // The local Docker engine is every cluster's container instance.
+    await page.getByText(/^Container instances of /).waitFor();
     await shot("container-instances");
   });
+
+  it("shows a running service: its counts, deployment and ECS's events, live", async () => {
+    await t.ecs.send(new CreateServiceCommand({ cluster: CLUSTER, serviceName: "console-svc", taskDefinition: "console-long", desiredCount: 1 }));
+    await go(`#/services?cluster=${CLUSTER}`);
+    const card = page.locator('[data-service="console-svc"]');
+    await card.getByText("(service console-svc) has reached a steady state.").waitFor({ timeout: 90_000 }).catch(failWithScreenshot("services-failed"));
+    expect(await card.textContent()).toContain("1 / 1 / 0");
+    expect(await card.textContent()).toContain("COMPLETED");
+    await shot("service");
+    await t.ecs.send(new DeleteServiceCommand({ cluster: CLUSTER, service: "console-svc", force: true }));
+  }, 120_000);
 
   it("can be used with the keyboard alone", async () => {
     // A fresh load (a goto that only changes the hash would stay in the document).

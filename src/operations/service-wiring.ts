@@ -1,0 +1,89 @@
+import { createHash } from "node:crypto";
+import type { EcsOperations } from "../../generated/operations.ts";
+import type { Cluster } from "../../generated/shapes.ts";
+import { regionOf } from "../runtime/arns.ts";
+import type { EventPublisher } from "../runtime/events/event-publisher.ts";
+import { ServiceScheduler } from "../runtime/services/service-scheduler.ts";
+import { instancePlacement, singleInstancePlacement, type InstancePlacer } from "../runtime/services/service-placement.ts";
+import type { ServiceTasks } from "../runtime/services/service-tasks.ts";
+import { ServiceDeploymentStore } from "../runtime/store/service-deployment-store.ts";
+import { ServiceRevisionStore } from "../runtime/store/service-revision-store.ts";
+import { ServiceStore } from "../runtime/store/service-store.ts";
+import type { OperationContext, OperationDeps } from "./context.ts";
+import type { ControlPlaneStores, ServiceView } from "./index.ts";
+import type { ServiceOperationsOptions } from "./service-context.ts";
+import { serviceDeploymentOperations } from "./service-deployments.ts";
+import { serviceOperations } from "./services.ts";
+import { taskSetOperations } from "./task-sets.ts";
+
+export interface ServicesWiring {
+  operations: Partial<EcsOperations<OperationContext>>[];
+  view: ServiceView;
+  scheduler: ServiceScheduler;
+}
+
+/**
+ * Services on top of the task engine: their stores, the scheduler (started by the caller once the
+ * engine has re-adopted its tasks), the 15 service / service deployment / task set operations, and
+ * what clusters and tags need to know of services.
+ */
+export function wireServices(
+  deps: OperationDeps,
+  stores: ControlPlaneStores,
+  tasks: ServiceTasks,
+  options: {
+    hostId: string;
+    /** The container instances' placement step (RunTask's) and their registry; without them, one local instance. */
+    instances?: { placer: InstancePlacer; activeInstances: (region: string, cluster: Cluster) => number } | undefined;
+    events?: EventPublisher | undefined;
+  },
+): ServicesWiring {
+  const services = new ServiceStore(deps.db);
+  const serviceDeployments = new ServiceDeploymentStore(deps.db);
+  const serviceRevisions = new ServiceRevisionStore(deps.db);
+  // One local container instance per cluster, with a stable id for the events that name it.
+  const containerInstanceId = (clusterArn: string): string => createHash("sha256").update(`${options.hostId}/${clusterArn}`).digest("hex").slice(0, 32);
+  const scheduler = new ServiceScheduler({
+    services,
+    serviceDeployments,
+    serviceRevisions,
+    tasks,
+    // Task definitions are regional: a deployment's is looked up in the region its ARN names.
+    taskDefinitions: {
+      resolve: (ref) => stores.taskDefinitions.inRegion(regionOf(ref) ?? deps.config.region).resolve(ref),
+      tagsOf: (arn) => stores.taskDefinitions.inRegion(regionOf(arn) ?? deps.config.region).tagsOf(arn),
+    },
+    tags: stores.tags,
+    placement:
+      options.instances === undefined
+        ? singleInstancePlacement(containerInstanceId)
+        : instancePlacement(options.instances.placer, options.instances.activeInstances),
+    clusters: (clusterArn) => stores.clusters.inRegion(regionOf(clusterArn) ?? deps.config.region).get(clusterArn),
+    clock: deps.clock,
+    logger: deps.logger,
+    ...(options.events === undefined ? {} : { events: options.events }),
+  });
+  const shared: ServiceOperationsOptions = {
+    services,
+    serviceDeployments,
+    serviceRevisions,
+    clusters: stores.clusters,
+    taskDefinitions: stores.taskDefinitions,
+    tags: stores.tags,
+    tasks,
+    scheduler,
+  };
+  const view: ServiceView = {
+    serviceCounts: (clusterArn) => services.counts(clusterArn),
+    resourceExists: (arn) => {
+      const service = services.get(arn);
+      if (service !== undefined) return service.service.status !== "INACTIVE";
+      return services.live().some((r) => (r.service.taskSets ?? []).some((ts) => ts.taskSetArn === arn));
+    },
+  };
+  return {
+    operations: [serviceOperations(deps, shared), serviceDeploymentOperations(deps, shared), taskSetOperations(deps, shared)],
+    view,
+    scheduler,
+  };
+}
