@@ -3,7 +3,7 @@ import type { Task } from "../../../generated/shapes.ts";
 import type { Arns } from "../arns.ts";
 import { newTaskId, regionOf } from "../arns.ts";
 import type { BackendEvent, BackendTask, LogChunk, LogOptions, ObservedContainer, TaskBackend, TaskRuntimeFacts } from "../backend/task-backend.ts";
-import { ContainerMissingError, VolumeError } from "../backend/task-backend.ts";
+import { ContainerMissingError } from "../backend/task-backend.ts";
 import type { Clock, Timer } from "../clock.ts";
 import type { ExecBackend } from "../exec/exec-backend.ts";
 import type { Config } from "../config.ts";
@@ -12,8 +12,9 @@ import type { ArnPage, ClientTokenRecord, TaskCounts, TaskListFilter, TaskStore 
 import { validateGraph } from "./dependency-graph.ts";
 import type { RunTaskSpec, TaskEngineHooks, TaskRuntimeState } from "./engine-types.ts";
 import { newTaskDocument, taskPlanOf, upgradeRuntimeState, type TaskDocument } from "./task-document.ts";
-import { applyConnectivity, applyEvent, applyObservation } from "./task-reconciler.ts";
-import { fingerprintOf, renderEni, renderTask, summaryOf } from "./task-render.ts";
+import { applyConnectivity, applyEvent, Reconciler } from "./task-reconciler.ts";
+import { fingerprintOf, renderTask, summaryOf } from "./task-render.ts";
+import { execOnTaskRuntimes } from "./task-exec.ts";
 import { TaskRunner } from "./task-runner.ts";
 import { STOP_CODES, STOPPED_REASONS, namedError } from "./task-status.ts";
 import { actionKey, decideStep, enterStatus, failTask, nextTaskStatus, setDesiredStopped, type TaskAction } from "./task-transitions.ts";
@@ -70,8 +71,7 @@ export class TaskEngine {
   #subscription: { close(): void } | undefined;
   #purgeTimer: Timer | undefined;
   #closed = false;
-  #reconciling: Promise<void> | undefined;
-  #reconcileAgain = false;
+  readonly #reconciler: Reconciler;
 
   constructor(options: TaskEngineOptions) {
     this.#backend = options.backend;
@@ -91,6 +91,15 @@ export class TaskEngine {
       snapshot: (w) => this.#store.get(w.task.taskArn ?? "") ?? w.task,
       commit: (w) => this.#commit(w),
       started: (w, name, observed) => this.#notifyStarted(w, name, observed),
+      closed: () => this.#closed,
+    });
+    this.exec = execOnTaskRuntimes((runtimeId) => this.#taskOfRuntimeId(runtimeId)?.backendTask, this.#backend);
+    this.#reconciler = new Reconciler({
+      backend: this.#backend,
+      clock: this.#clock,
+      logger: this.#logger,
+      live: () => this.#work.values(),
+      step: (w) => this.#step(w),
       closed: () => this.#closed,
     });
   }
@@ -144,7 +153,7 @@ export class TaskEngine {
       w.wakeTimer?.cancel();
       w.cleanupTimer?.cancel();
     }
-    await this.#reconciling;
+    await this.#reconciler.settled();
     await this.#backend.close();
   }
 
@@ -217,18 +226,7 @@ export class TaskEngine {
   }
 
   /** ECS Exec on whichever runtime each container runs, found by its runtime id. */
-  readonly exec: ExecBackend = {
-    start: (runtimeId, options) => {
-      const w = this.#taskOfRuntimeId(runtimeId);
-      if (w === undefined) return Promise.reject(new ContainerMissingError(`no task container ${runtimeId}`));
-      return this.#backend.exec(w.backendTask).start(runtimeId, options);
-    },
-    reap: async (runtimeId, options) => {
-      const w = this.#taskOfRuntimeId(runtimeId);
-      // A container the engine no longer drives is gone, and so is everything it ran.
-      if (w !== undefined) await this.#backend.exec(w.backendTask).reap(runtimeId, options);
-    },
-  };
+  readonly exec: ExecBackend;
 
   #container(taskArn: string, containerName: string): { w: Working; runtimeId: string } {
     const w = this.#work.get(taskArn);
@@ -388,7 +386,7 @@ export class TaskEngine {
   async #run(w: Working, action: TaskAction): Promise<void> {
     switch (action.kind) {
       case "provision":
-        return this.#provision(w);
+        return this.#runner.provision(w);
       case "create":
         return this.#runner.create(w, action.container);
       case "start":
@@ -396,34 +394,8 @@ export class TaskEngine {
       case "stop":
         return this.#runner.stop(w, action.container, action.timeoutSec);
       case "deprovision":
-        return this.#deprovision(w);
+        return this.#runner.deprovision(w, runtimeIds(w));
     }
-  }
-
-  async #provision(w: Working): Promise<void> {
-    try {
-      const provisioned = await this.#runner.provision(w);
-      if (this.#closed) return;
-      if (provisioned.ipv4 !== undefined) w.state.ipv4 = provisioned.ipv4;
-    } catch (err) {
-      if (this.#closed) return;
-      const message = err instanceof VolumeError ? namedError("CannotCreateVolumeError", err.message) : messageOf(err);
-      failTask(w, namedError("ResourceInitializationError", message), this.#clock.now());
-      return;
-    }
-    w.state.provisioned = true;
-    renderEni(w, "ATTACHED");
-  }
-
-  async #deprovision(w: Working): Promise<void> {
-    try {
-      await this.#backend.deprovision(w.backendTask, runtimeIds(w));
-    } catch (err) {
-      this.#logger.warn("task-deprovision-failed", { taskArn: w.task.taskArn, error: err });
-    }
-    if (this.#closed) return;
-    w.state.deprovisioned = true;
-    renderEni(w, "DELETED");
   }
 
   #scheduleCleanup(w: Working): void {
@@ -470,31 +442,7 @@ export class TaskEngine {
 
   /** Brings every live task in line with the runtime (start-up and every reconnection of the events). */
   reconcile(): Promise<void> {
-    if (this.#reconciling !== undefined) {
-      this.#reconcileAgain = true;
-      return this.#reconciling;
-    }
-    this.#reconciling = (async () => {
-      do {
-        this.#reconcileAgain = false;
-        for (const w of [...this.#work.values()]) {
-          if (this.#closed) return;
-          if (w.task.lastStatus === "STOPPED") continue;
-          try {
-            const look = w.state.containers.filter((c) => c.known !== "STOPPED" && !w.ops.has(c.name)).map((c) => ({ name: c.name, runtimeId: c.runtimeId }));
-            const observed = await this.#backend.observe(w.backendTask, look);
-            if (this.#closed) return;
-            applyObservation(w, observed, (name) => w.ops.has(name), this.#clock.now());
-          } catch (err) {
-            this.#logger.warn("reconcile-failed", { taskArn: w.task.taskArn, error: err });
-          }
-          this.#step(w);
-        }
-      } while (this.#reconcileAgain && !this.#closed);
-    })().finally(() => {
-      this.#reconciling = undefined;
-    });
-    return this.#reconciling;
+    return this.#reconciler.run();
   }
 
   // ---------------------------------------------------------------- persistence
@@ -564,10 +512,6 @@ function runtimeIds(w: Working): string[] {
 function macAddress(): string {
   const bytes = [0x02, 0x42, ...randomBytes(4)];
   return bytes.map((b) => b.toString(16).padStart(2, "0")).join(":");
-}
-
-function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }
 
 function safely(logger: Logger, fn: () => void): void {

@@ -1,9 +1,12 @@
 // Keeps the engine's records in line with what the runtime says: events as they come, and a full look at
 // every live task whenever the event stream (re)connects — at start-up that re-adopts the containers a
 // previous run left, and after a disconnection it catches the exits that happened meanwhile.
-import type { BackendEvent, ObservedContainer, ObservedState } from "../backend/task-backend.ts";
+import type { BackendEvent, ObservedContainer, ObservedState, TaskBackend } from "../backend/task-backend.ts";
+import type { Clock } from "../clock.ts";
+import type { Logger } from "../logger.ts";
 import type { ContainerRecord } from "./engine-types.ts";
 import type { TaskDocument } from "./task-document.ts";
+import type { Working } from "./task-engine.ts";
 import { containerHealthFromDocker } from "./task-status.ts";
 import { raiseKnown, recordExit, recordVanished } from "./task-transitions.ts";
 
@@ -82,4 +85,62 @@ export function applyObservation(doc: TaskDocument, observed: Readonly<Record<st
 
 function hasHealthCheck(doc: TaskDocument, c: ContainerRecord): boolean {
   return (doc.state.taskDefinition.containerDefinitions ?? []).some((d) => d.name === c.name && d.healthCheck !== undefined);
+}
+
+export interface ReconcilerOptions {
+  backend: TaskBackend;
+  clock: Clock;
+  logger: Logger;
+  /** The engine's live tasks. */
+  live: () => Iterable<Working>;
+  /** Lets the engine act on what a reconciliation found. */
+  step: (w: Working) => void;
+  closed: () => boolean;
+}
+
+/** One pass over every live task at a time; a request during a pass makes one more pass afterwards. */
+export class Reconciler {
+  readonly #o: ReconcilerOptions;
+  #running: Promise<void> | undefined;
+  #again = false;
+
+  constructor(options: ReconcilerOptions) {
+    this.#o = options;
+  }
+
+  run(): Promise<void> {
+    if (this.#running !== undefined) {
+      this.#again = true;
+      return this.#running;
+    }
+    this.#running = this.#passes().finally(() => {
+      this.#running = undefined;
+    });
+    return this.#running;
+  }
+
+  /** Resolves once no pass is under way. */
+  async settled(): Promise<void> {
+    await this.#running;
+  }
+
+  async #passes(): Promise<void> {
+    const { backend, clock, logger, closed } = this.#o;
+    do {
+      this.#again = false;
+      for (const w of [...this.#o.live()]) {
+        if (closed()) return;
+        if (w.task.lastStatus === "STOPPED") continue;
+        try {
+          const look = w.state.containers.filter((c) => c.known !== "STOPPED" && !w.ops.has(c.name)).map((c) => ({ name: c.name, runtimeId: c.runtimeId }));
+          const observed = await backend.observe(w.backendTask, look);
+          if (closed()) return;
+          applyObservation(w, observed, (name) => w.ops.has(name), clock.now());
+        } catch (err) {
+          logger.warn("reconcile-failed", { taskArn: w.task.taskArn, error: err });
+        }
+        this.#o.step(w);
+      }
+    } while (this.#again && !closed());
+  }
 }

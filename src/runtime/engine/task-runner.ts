@@ -6,6 +6,7 @@ import {
   ContainerCreateError,
   ContainerMissingError,
   ImagePullError,
+  VolumeError,
   type ExtraNetwork,
   type ObservedContainer,
   type ProvisionedTask,
@@ -18,7 +19,8 @@ import { overrideFor } from "./task-document.ts";
 import type { Working } from "./task-engine.ts";
 import { applyObserved } from "./task-reconciler.ts";
 import { namedError } from "./task-status.ts";
-import { failContainer, raiseKnown, recordExit, recordVanished } from "./task-transitions.ts";
+import { renderEni } from "./task-render.ts";
+import { failContainer, failTask, raiseKnown, recordExit, recordVanished } from "./task-transitions.ts";
 
 export interface TaskRunnerOptions {
   backend: TaskBackend;
@@ -40,16 +42,44 @@ export class TaskRunner {
     this.#o = options;
   }
 
-  /** Hooks first (credentials, endpoint network), then the backend's network/volumes/holder. */
-  async provision(w: Working): Promise<ProvisionedTask> {
-    const networks: ExtraNetwork[] = [];
-    const extraHosts: string[] = [];
-    for (const h of this.#o.hooks()) {
-      const more = await h.beforeProvision?.(this.#o.snapshot(w), w.state.taskDefinition);
-      networks.push(...(more?.networks ?? []));
-      extraHosts.push(...(more?.extraHosts ?? []));
+  /**
+   * Hooks first (credentials, endpoint network), then the backend's network/volumes/holder. A failure
+   * stops the task TaskFailedToStart (ResourceInitializationError, CannotCreateVolumeError).
+   */
+  async provision(w: Working): Promise<void> {
+    const { clock } = this.#o;
+    let provisioned: ProvisionedTask;
+    try {
+      const networks: ExtraNetwork[] = [];
+      const extraHosts: string[] = [];
+      for (const h of this.#o.hooks()) {
+        const more = await h.beforeProvision?.(this.#o.snapshot(w), w.state.taskDefinition);
+        networks.push(...(more?.networks ?? []));
+        extraHosts.push(...(more?.extraHosts ?? []));
+      }
+      provisioned = await this.#o.backend.provision(w.backendTask, { networks, extraHosts });
+    } catch (err) {
+      if (this.#o.closed()) return;
+      const message = err instanceof VolumeError ? namedError("CannotCreateVolumeError", err.message) : messageOf(err);
+      failTask(w, namedError("ResourceInitializationError", message), clock.now());
+      return;
     }
-    return this.#o.backend.provision(w.backendTask, { networks, extraHosts });
+    if (this.#o.closed()) return;
+    if (provisioned.ipv4 !== undefined) w.state.ipv4 = provisioned.ipv4;
+    w.state.provisioned = true;
+    renderEni(w, "ATTACHED");
+  }
+
+  /** After every container stopped: the backend frees what the task held; the ENI is gone. */
+  async deprovision(w: Working, runtimeIds: string[]): Promise<void> {
+    try {
+      await this.#o.backend.deprovision(w.backendTask, runtimeIds);
+    } catch (err) {
+      this.#o.logger.warn("task-deprovision-failed", { taskArn: w.task.taskArn, error: err });
+    }
+    if (this.#o.closed()) return;
+    w.state.deprovisioned = true;
+    renderEni(w, "DELETED");
   }
 
   async create(w: Working, name: string): Promise<void> {

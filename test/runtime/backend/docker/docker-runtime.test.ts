@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { dockerConnectionOptions, normalizeInspect, parseEvent } from "../../../../src/runtime/backend/docker/docker-runtime.ts";
+import { dockerConnectionOptions } from "../../../../src/runtime/backend/docker/docker-runtime.ts";
+import { normalizeInspect, parseEvent } from "../../../../src/runtime/backend/docker/docker-snapshots.ts";
 
 describe("dockerConnectionOptions", () => {
   it("reads DOCKER_HOST", () => {
