@@ -203,36 +203,44 @@ export class TaskEngine {
 
   /** What the runtime knows of a task that the ECS task does not say (networks, namespace holder, volumes). */
   runtimeFacts(taskArn: string): TaskRuntimeFacts | undefined {
+    const found = this.#backendTaskOf(taskArn);
+    return found === undefined ? undefined : this.#backend.facts(found.task);
+  }
+
+  /**
+   * A task as the backend knows it, with its containers' runtime ids: the live one, or (for a task not
+   * driven now: cleaned up, or not yet re-adopted at start-up) read from its stored record, read-only.
+   */
+  #backendTaskOf(taskArn: string): { task: BackendTask; state: TaskRuntimeState } | undefined {
     const live = this.#work.get(taskArn);
-    if (live !== undefined) return this.#backend.facts(live.backendTask);
-    // A task no longer driven (cleaned up): its stored record still says where things were.
-    const task = this.#store.get(taskArn);
-    const state = task === undefined ? undefined : upgradeRuntimeState(this.#store.runtime(taskArn));
-    if (task === undefined || state === undefined) return undefined;
-    return this.#backend.facts({ plan: taskPlanOf(task, state), data: state.backend, save: () => {} });
+    if (live !== undefined) return { task: live.backendTask, state: live.state };
+    const stored = this.#store.get(taskArn);
+    const state = stored === undefined ? undefined : upgradeRuntimeState(this.#store.runtime(taskArn));
+    if (stored === undefined || state === undefined) return undefined;
+    return { task: { plan: taskPlanOf(stored, state), data: state.backend, save: () => {} }, state };
   }
 
   /** A container's output, through the backend. Throws ContainerMissingError. */
   logs(taskArn: string, containerName: string, options: LogOptions): AsyncIterable<LogChunk> {
-    const { w, runtimeId } = this.#container(taskArn, containerName);
-    return this.#backend.logs(w.backendTask, runtimeId, options);
+    const { task, runtimeId } = this.#container(taskArn, containerName);
+    return this.#backend.logs(task, runtimeId, options);
   }
 
   /** One resource-usage sample of a container; null when it is not running. */
   stats(taskArn: string, containerName: string): Promise<Record<string, unknown> | null> {
-    const w = this.#work.get(taskArn);
-    const id = w?.state.containers.find((c) => c.name === containerName)?.runtimeId;
-    return w === undefined || id === undefined ? Promise.resolve(null) : this.#backend.stats(w.backendTask, id);
+    const found = this.#backendTaskOf(taskArn);
+    const id = found?.state.containers.find((c) => c.name === containerName)?.runtimeId;
+    return found === undefined || id === undefined ? Promise.resolve(null) : this.#backend.stats(found.task, id);
   }
 
   /** ECS Exec on whichever runtime each container runs, found by its runtime id. */
   readonly exec: ExecBackend;
 
-  #container(taskArn: string, containerName: string): { w: Working; runtimeId: string } {
-    const w = this.#work.get(taskArn);
-    const runtimeId = w?.state.containers.find((c) => c.name === containerName)?.runtimeId;
-    if (w === undefined || runtimeId === undefined) throw new ContainerMissingError(`no container ${containerName} in task ${taskArn}`);
-    return { w, runtimeId };
+  #container(taskArn: string, containerName: string): { task: BackendTask; runtimeId: string } {
+    const found = this.#backendTaskOf(taskArn);
+    const runtimeId = found?.state.containers.find((c) => c.name === containerName)?.runtimeId;
+    if (found === undefined || runtimeId === undefined) throw new ContainerMissingError(`no container ${containerName} in task ${taskArn}`);
+    return { task: found.task, runtimeId };
   }
 
   #taskOfRuntimeId(runtimeId: string): Working | undefined {
