@@ -76,18 +76,21 @@ describe("tasks on two Docker engines", () => {
 
   it("runs each task on its instance's engine; the remote one reaches the agent at AGENT_ADVERTISE_URL; an engine that vanishes disconnects its tasks", async () => {
     const run = await t.ecs.send(
-      new RunTaskCommand({ cluster: CLUSTER, taskDefinition: "two-engines", count: 2, placementStrategy: [{ type: "spread", field: "instanceId" }] }),
+      new RunTaskCommand({ cluster: CLUSTER, taskDefinition: "two-engines", count: 6, placementStrategy: [{ type: "spread", field: "instanceId" }] }),
     );
     expect(run.failures).toEqual([]);
     const arns = run.tasks!.map((task) => task.taskArn!);
-    const instances = (await t.ecs.send(new DescribeContainerInstancesCommand({ cluster: CLUSTER, containerInstances: run.tasks!.map((x) => x.containerInstanceArn!) })))
-      .containerInstances!;
-    expect(new Set(instances.map((i) => i.containerInstanceArn)).size).toBe(2);
+    // spread on instanceId: 3 and 3.
+    const perInstance = new Map<string, number>();
+    for (const task of run.tasks!) perInstance.set(task.containerInstanceArn!, (perInstance.get(task.containerInstanceArn!) ?? 0) + 1);
+    expect([...perInstance.values()]).toEqual([3, 3]);
+    const instances = (await t.ecs.send(new DescribeContainerInstancesCommand({ cluster: CLUSTER, containerInstances: [...perInstance.keys()] }))).containerInstances!;
+    expect(instances.map((i) => i.runningTasksCount! + i.pendingTasksCount!)).toEqual([3, 3]);
 
-    const up = await eventually("both tasks RUNNING", async () => {
+    const all = await eventually("every task RUNNING", async () => {
       const tasks = await describeTasks(arns);
       return tasks.every((x) => x.lastStatus === "RUNNING") ? tasks : undefined;
-    }, 60_000);
+    }, 90_000);
 
     // Which engine holds which task: the container exists on that engine only.
     const engineOf = async (task: Task): Promise<string> => {
@@ -97,10 +100,15 @@ describe("tasks on two Docker engines", () => {
       expect([here, there].filter((x) => x === id)).toHaveLength(1);
       return here === id ? LOCAL : second.host;
     };
-    const engines = await Promise.all(up.map(engineOf));
-    expect(new Set(engines)).toEqual(new Set([LOCAL, second.host]));
-    const remote = up[engines.indexOf(second.host)]!;
-    const local = up[engines.indexOf(LOCAL)]!;
+    const allEngines = await Promise.all(all.map(engineOf));
+    expect(allEngines.filter((e) => e === LOCAL)).toHaveLength(3);
+    // The instance's engine is the task's engine.
+    for (const [i, task] of all.entries()) {
+      expect(allEngines.filter((e, j) => all[j]!.containerInstanceArn === task.containerInstanceArn).every((e) => e === allEngines[i])).toBe(true);
+    }
+    const remote = all[allEngines.indexOf(second.host)]!;
+    const local = all[allEngines.indexOf(LOCAL)]!;
+    for (const task of all) if (task !== remote && task !== local) await t.ecs.send(new StopTaskCommand({ cluster: CLUSTER, task: task.taskArn! }));
 
     for (const [task, host] of [
       [remote, second.host],
@@ -128,7 +136,7 @@ describe("tasks on two Docker engines", () => {
       const tasks = await describeTasks([remote.taskArn!, local.taskArn!]);
       return tasks[0]!.connectivity === "DISCONNECTED" ? tasks : undefined;
     }, 60_000);
-    expect(cut[0]!.connectivityAt!.getTime()).toBeGreaterThan(up[0]!.connectivityAt!.getTime());
+    expect(cut[0]!.connectivityAt!.getTime()).toBeGreaterThan(remote.connectivityAt!.getTime());
     expect(cut[0]!.lastStatus).toBe("RUNNING");
     expect(cut[1]!.connectivity).toBe("CONNECTED");
 
