@@ -24,7 +24,9 @@ export interface ServiceConnectJoin {
 
 /**
  * The network of a namespace: one per namespace and emulator (the owner is the data directory's id, so two
- * emulators on one Docker engine never share one), readable in `docker network ls`.
+ * emulators on one Docker engine never share one), readable in `docker network ls`. The name sorts after
+ * the task networks (`ecs-task-…`): Docker publishes a container's ports on, and routes its default
+ * traffic through, the network whose name sorts first, and that must stay the task's own.
  */
 export function namespaceNetworkName(owner: string, region: string, namespace: string): string {
   const slug = (namespace.split("/").at(-1) ?? namespace)
@@ -32,7 +34,7 @@ export function namespaceNetworkName(owner: string, region: string, namespace: s
     .replace(/[^a-z0-9_.-]+/g, "-")
     .slice(0, 40);
   const hash = createHash("sha256").update(`${owner}/${region}/${namespace}`).digest("hex").slice(0, 8);
-  return `ecs-sc-${slug}-${hash}`;
+  return `ecs-x-connect-${slug}-${hash}`;
 }
 
 /** Pure: what a task of a service with this Service Connect configuration joins; undefined when nothing. */
