@@ -16,6 +16,9 @@ import { Elbv2TargetGroups, type TargetGroups } from "../runtime/services/aws/ta
 import { serviceConnectHooks } from "../runtime/services/service-connect.ts";
 import { serviceEvents, withEvent } from "../runtime/services/service-events.ts";
 import { ServiceRegistrations } from "../runtime/services/service-registrations.ts";
+import { ExpressGateways } from "../runtime/services/express-gateways.ts";
+import { ExpressServiceStore } from "../runtime/store/express-service-store.ts";
+import { expressGatewayOperations } from "./express-gateway-services.ts";
 import type { OperationContext, OperationDeps } from "./context.ts";
 import type { ControlPlaneStores, ServiceView } from "./index.ts";
 import type { ServiceOperationsOptions } from "./service-context.ts";
@@ -62,7 +65,20 @@ export function wireServices(
   const serviceRevisions = new ServiceRevisionStore(deps.db);
   // One local container instance per cluster, with a stable id for the events that name it.
   const containerInstanceId = (clusterArn: string): string => createHash("sha256").update(`${options.hostId}/${clusterArn}`).digest("hex").slice(0, 32);
-  const scheduler = new ServiceScheduler({
+  const express = new ExpressServiceStore(deps.db);
+  // Express services' local load balancers: their health checks are the scheduler's view of task health.
+  const gateways = new ExpressGateways({
+    store: express,
+    services,
+    tasks,
+    bindHost: deps.config.host,
+    poke: (arn) => scheduler.poke(arn),
+    clock: deps.clock,
+    logger: deps.logger,
+  });
+  const scheduler: ServiceScheduler = new ServiceScheduler({
+    loadBalancerHealth: (arn) => gateways.health(arn),
+    retired: (arn) => gateways.retired(arn),
     services,
     serviceDeployments,
     serviceRevisions,
@@ -136,17 +152,24 @@ export function wireServices(
     },
   };
   return {
-    operations: [serviceOperations(deps, shared), serviceDeploymentOperations(deps, shared), taskSetOperations(deps, shared)],
+    operations: [
+      serviceOperations(deps, shared),
+      serviceDeploymentOperations(deps, shared),
+      taskSetOperations(deps, shared),
+      expressGatewayOperations(deps, stores, { ...shared, express, gateways }),
+    ],
     view,
     scheduler,
     registrations,
     start() {
       scheduler.start();
       registrations.start();
+      gateways.start();
     },
     close() {
       scheduler.close();
       registrations.close();
+      void gateways.close();
     },
   };
 }
