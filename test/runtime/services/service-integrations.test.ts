@@ -9,6 +9,9 @@ import {
   type ECSClient,
   type Task,
 } from "@aws-sdk/client-ecs";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { Task as EcsTask, TaskDefinition } from "../../../generated/shapes.ts";
 import type { CloudMap } from "../../../src/runtime/services/aws/cloud-map.ts";
@@ -238,6 +241,33 @@ describe("task registrations on the engine", () => {
     await eventually("the target", () => (tg.calls.length === 1 ? true : undefined));
     server.fake.exit(server.fake.find("api", task!.taskArn)!.runtimeId, 1);
     await eventually("the exited task's target deregistered", () => (tg.calls.includes("deregister tg 10.0.0.7:8080") ? true : undefined));
+  });
+
+  it("after a restart, what a task that stopped meanwhile left registered is deregistered", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), "lecs-reg-"));
+    try {
+      const tg = new FakeTargetGroups();
+      const cm = new FakeCloudMap();
+      const first = await startServiceServer({ dataDir, targetGroups: tg, cloudMap: cm });
+      await first.ecs.send(
+        new RegisterTaskDefinitionCommand({
+          family: "api",
+          networkMode: "awsvpc",
+          containerDefinitions: [{ name: "api", image: "busybox", memory: 32, portMappings: [{ containerPort: 8080 }] }],
+        }),
+      );
+      await create(first.ecs, "api", { loadBalancers: [{ targetGroupArn: TG, containerName: "api", containerPort: 8080 }], serviceRegistries: [{ registryArn: REGISTRY }] });
+      const [task] = await running(first.ecs, "api", 1);
+      await eventually("registered", () => (tg.calls.length === 1 && cm.instances.size === 1 ? true : undefined));
+      await first.close();
+      // While no server runs, the task's container exits.
+      first.fake.exit(first.fake.find("api", task!.taskArn)!.runtimeId, 1, { silent: true });
+      const second = await startServiceServer({ dataDir, fake: first.fake, targetGroups: tg, cloudMap: cm });
+      servers.push(second);
+      await eventually("the stopped task deregistered", () => (tg.calls.includes("deregister tg 10.0.0.7:8080") && !cm.instances.has(task!.taskArn!.split("/").at(-1)!) ? true : undefined));
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 
   it("Service Connect: tasks of a namespace share its network (awsvpc: the holder answers to the names); the network goes with the last task", async () => {
