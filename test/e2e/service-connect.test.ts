@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -129,6 +129,7 @@ describe("a two-service app on real Docker: Service Connect names, ELBv2 targets
     await removeCluster(cluster);
     for (const n of await scNetworks().catch(() => [])) await docker("network", "rm", n).catch(() => "");
     removeDataDir(dataDir);
+    rmSync(files, { recursive: true, force: true });
     await moto?.stop();
   });
 
