@@ -8,6 +8,7 @@ import type { ServiceRecord, ServiceStore } from "../runtime/store/service-store
 import type { TagStore } from "../runtime/store/tag-store.ts";
 import type { TaskDefinitionStore } from "../runtime/store/task-definition-store.ts";
 import type { TaskListFilter } from "../runtime/store/task-store.ts";
+import type { TargetGroups } from "../runtime/services/aws/target-groups.ts";
 
 /** What the service, service deployment and task set operations share. */
 export interface ServiceOperationsOptions {
@@ -21,6 +22,8 @@ export interface ServiceOperationsOptions {
   tasks: { list(filter: TaskListFilter): Task[] };
   /** Asks the scheduler to look at a service now (after it was created or changed). */
   scheduler: { poke(serviceArn: string): void };
+  /** ELBv2 at ELBV2_ENDPOINT_URL: target groups are validated as ECS does (undefined: not checked). */
+  targetGroups?: TargetGroups | undefined;
 }
 
 /**

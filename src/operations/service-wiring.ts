@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import type { EcsOperations } from "../../generated/operations.ts";
 import type { Cluster } from "../../generated/shapes.ts";
 import { regionOf } from "../runtime/arns.ts";
@@ -9,6 +9,16 @@ import type { ServiceTasks } from "../runtime/services/service-tasks.ts";
 import { ServiceDeploymentStore } from "../runtime/store/service-deployment-store.ts";
 import { ServiceRevisionStore } from "../runtime/store/service-revision-store.ts";
 import { ServiceStore } from "../runtime/store/service-store.ts";
+import { TaskRegistrationStore } from "../runtime/store/task-registration-store.ts";
+import type { TaskEngineHooks } from "../runtime/engine/engine-types.ts";
+import { ServiceDiscoveryCloudMap, type CloudMap } from "../runtime/services/aws/cloud-map.ts";
+import { Elbv2TargetGroups, type TargetGroups } from "../runtime/services/aws/target-groups.ts";
+import { serviceConnectHooks } from "../runtime/services/service-connect.ts";
+import { serviceEvents, withEvent } from "../runtime/services/service-events.ts";
+import { ServiceRegistrations } from "../runtime/services/service-registrations.ts";
+import { ExpressGateways } from "../runtime/services/express-gateways.ts";
+import { ExpressServiceStore } from "../runtime/store/express-service-store.ts";
+import { expressGatewayOperations } from "./express-gateway-services.ts";
 import type { OperationContext, OperationDeps } from "./context.ts";
 import type { ControlPlaneStores, ServiceView } from "./index.ts";
 import type { ServiceOperationsOptions } from "./service-context.ts";
@@ -20,6 +30,11 @@ export interface ServicesWiring {
   operations: Partial<EcsOperations<OperationContext>>[];
   view: ServiceView;
   scheduler: ServiceScheduler;
+  /** Load balancer targets and Cloud Map instances of service tasks. */
+  registrations: ServiceRegistrations;
+  /** Starts the scheduler and the registrations (once the engine has re-adopted its tasks). */
+  start(): void;
+  close(): void;
 }
 
 /**
@@ -36,6 +51,13 @@ export function wireServices(
     /** The container instances' placement step (RunTask's) and their registry; without them, one local instance. */
     instances?: { placer: InstancePlacer; activeInstances: (region: string, cluster: Cluster) => number } | undefined;
     events?: EventPublisher | undefined;
+    /** Registers engine hooks (Service Connect networks, load balancer draining); the engine's `use`. */
+    useHooks?: ((hooks: TaskEngineHooks) => void) | undefined;
+    /** The EC2 instance id of a container instance (target registration); derived when unknown. */
+    ec2InstanceIdOf?: ((containerInstanceArn: string) => string | undefined) | undefined;
+    /** Test seams: ELBv2 and Cloud Map clients other than the SDK ones the configuration asks for. */
+    targetGroups?: TargetGroups | undefined;
+    cloudMap?: CloudMap | undefined;
   },
 ): ServicesWiring {
   const services = new ServiceStore(deps.db);
@@ -43,7 +65,20 @@ export function wireServices(
   const serviceRevisions = new ServiceRevisionStore(deps.db);
   // One local container instance per cluster, with a stable id for the events that name it.
   const containerInstanceId = (clusterArn: string): string => createHash("sha256").update(`${options.hostId}/${clusterArn}`).digest("hex").slice(0, 32);
-  const scheduler = new ServiceScheduler({
+  const express = new ExpressServiceStore(deps.db);
+  // Express services' local load balancers: their health checks are the scheduler's view of task health.
+  const gateways = new ExpressGateways({
+    store: express,
+    services,
+    tasks,
+    bindHost: deps.config.host,
+    poke: (arn) => scheduler.poke(arn),
+    clock: deps.clock,
+    logger: deps.logger,
+  });
+  const scheduler: ServiceScheduler = new ServiceScheduler({
+    loadBalancerHealth: (arn) => gateways.health(arn),
+    retired: (arn) => gateways.retired(arn),
     services,
     serviceDeployments,
     serviceRevisions,
@@ -63,6 +98,40 @@ export function wireServices(
     logger: deps.logger,
     ...(options.events === undefined ? {} : { events: options.events }),
   });
+  const config = deps.config;
+  const targetGroups =
+    options.targetGroups ?? (config.elbv2EndpointUrl === undefined ? undefined : new Elbv2TargetGroups(config.elbv2EndpointUrl, config.region, deps.logger));
+  const cloudMap =
+    options.cloudMap ??
+    (config.serviceDiscoveryEndpointUrl === undefined ? undefined : new ServiceDiscoveryCloudMap(config.serviceDiscoveryEndpointUrl, config.region, deps.logger));
+  const registrations = new ServiceRegistrations({
+    services,
+    tasks,
+    store: new TaskRegistrationStore(deps.db),
+    targetGroups,
+    cloudMap,
+    ec2InstanceIdOf: (arn) =>
+      arn === undefined ? undefined : (options.ec2InstanceIdOf?.(arn) ?? `i-${createHash("sha256").update(`ec2/${arn}`).digest("hex").slice(0, 17)}`),
+    // Registration events join the scheduler's on the service (saved at once: the store is synchronous).
+    event: (serviceArn, message) => {
+      const record = services.get(serviceArn);
+      if (record === undefined) return;
+      const steadyMessage = serviceEvents.steadyState(record.service.serviceName ?? "");
+      record.service.events = withEvent(record.service.events ?? [], message, deps.clock.now(), randomUUID(), { steadyMessage });
+      services.save(record);
+    },
+    clock: deps.clock,
+    logger: deps.logger,
+  });
+  options.useHooks?.(registrations.hooks());
+  options.useHooks?.(
+    serviceConnectHooks({
+      services,
+      owner: options.hostId,
+      namespaceName: async (region, namespace) => cloudMap?.namespaceName(region, namespace),
+      logger: deps.logger,
+    }),
+  );
   const shared: ServiceOperationsOptions = {
     services,
     serviceDeployments,
@@ -72,6 +141,7 @@ export function wireServices(
     tags: stores.tags,
     tasks,
     scheduler,
+    targetGroups,
   };
   const view: ServiceView = {
     serviceCounts: (clusterArn) => services.counts(clusterArn),
@@ -82,8 +152,24 @@ export function wireServices(
     },
   };
   return {
-    operations: [serviceOperations(deps, shared), serviceDeploymentOperations(deps, shared), taskSetOperations(deps, shared)],
+    operations: [
+      serviceOperations(deps, shared),
+      serviceDeploymentOperations(deps, shared),
+      taskSetOperations(deps, shared),
+      expressGatewayOperations(deps, stores, { ...shared, express, gateways }),
+    ],
     view,
     scheduler,
+    registrations,
+    start() {
+      scheduler.start();
+      registrations.start();
+      gateways.start();
+    },
+    close() {
+      scheduler.close();
+      registrations.close();
+      void gateways.close();
+    },
   };
 }

@@ -40,6 +40,7 @@ import {
   roleArnOf,
 } from "./service-requests.ts";
 import { planUpdate } from "./service-update.ts";
+import { checkTargetGroups } from "./service-load-balancers.ts";
 import { renderService } from "./service-views.ts";
 import { assertValidTags } from "./tags.ts";
 import { canonicalJson } from "./tasks.ts";
@@ -107,6 +108,7 @@ export function serviceOperations(deps: OperationDeps, options: ServiceOperation
       const network = td === undefined ? undefined : networkOf(td, placement, input.networkConfiguration);
       const loadBalancers = input.loadBalancers ?? [];
       if (td !== undefined) checkLoadBalancers(loadBalancers, td);
+      if (td !== undefined) await checkTargetGroups(options.targetGroups, loadBalancers, td);
       const deploymentConfiguration = deploymentConfigurationOf(input.deploymentConfiguration, undefined, strategy);
       const fingerprint = fingerprintOf(input);
 
@@ -210,11 +212,14 @@ export function serviceOperations(deps: OperationDeps, options: ServiceOperation
       const arns = deps.arns.inRegion(ctx.region);
       const cluster = clusters.inRegion(ctx.region).require(input.cluster);
       // Validate against the service as it is, resolve what needs resolving (awaits) …
-      findActiveService(options, arns, cluster, input.service);
+      const before = findActiveService(options, arns, cluster, input.service);
       const td =
         input.taskDefinition === undefined
           ? undefined
           : await resolveServiceTaskDefinition(deps, options.taskDefinitions.inRegion(ctx.region), input.taskDefinition);
+      const lbs = input.loadBalancers ?? (td === undefined ? [] : before.service.loadBalancers ?? []);
+      const lbTd = td ?? options.taskDefinitions.inRegion(ctx.region).resolve(before.service.taskDefinition ?? "");
+      if (lbs.length > 0 && lbTd !== undefined) await checkTargetGroups(options.targetGroups, lbs, lbTd);
       // … then apply to the service as it is now, in one synchronous step, so concurrent updates all land.
       const record = findActiveService(options, arns, cluster, input.service);
       const plan = planUpdate({ deps, options, cluster, record, input, td, at: deps.clock.now(), arns });

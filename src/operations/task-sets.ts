@@ -21,6 +21,7 @@ import { computedDesiredCount } from "../runtime/services/task-set-decision.ts";
 import type { ServiceRecord } from "../runtime/store/service-store.ts";
 import type { OperationContext, OperationDeps } from "./context.ts";
 import { findActiveService, findService, type ServiceOperationsOptions } from "./service-context.ts";
+import { checkTargetGroups } from "./service-load-balancers.ts";
 import { checkLoadBalancers, networkOf, placementOf, platformVersionOf, resolveServiceTaskDefinition } from "./service-requests.ts";
 import { withoutUndefined } from "./services.ts";
 import { renderTaskSet } from "./service-views.ts";
@@ -73,6 +74,7 @@ export function taskSetOperations(deps: OperationDeps, options: ServiceOperation
       const network = networkOf(td, placement, input.networkConfiguration);
       const loadBalancers = input.loadBalancers ?? [];
       checkLoadBalancers(loadBalancers, td);
+      await checkTargetGroups(options.targetGroups, loadBalancers, td);
 
       const record = findActiveService(options, deps.arns.inRegion(ctx.region), cluster, input.service);
       const now = deps.clock.now();

@@ -54,6 +54,10 @@ export interface Config {
   agentAdvertiseUrl: string | undefined;
   /** Event bus name or ARN the events are put on. */
   eventsBusName: string;
+  /** ELBv2 endpoint service tasks are registered in as targets; undefined = load balancers recorded only. */
+  elbv2EndpointUrl: string | undefined;
+  /** Cloud Map endpoint service tasks are registered in as instances; undefined = registries recorded only. */
+  serviceDiscoveryEndpointUrl: string | undefined;
   /** CONTAINER_INSTANCES: the Docker engines that are the clusters' container instances. */
   containerInstances: ContainerInstancesSetting;
 }
@@ -112,6 +116,8 @@ export function loadConfig(env: Env = process.env): Config {
     eventsEndpointUrl: httpUrl(str("EVENTS_ENDPOINT_URL"), "EVENTS_ENDPOINT_URL"),
     agentAdvertiseUrl: advertisedUrl(str("AGENT_ADVERTISE_URL")),
     eventsBusName: str("EVENTS_BUS_NAME") ?? "default",
+    elbv2EndpointUrl: httpUrl(str("ELBV2_ENDPOINT_URL"), "ELBV2_ENDPOINT_URL"),
+    serviceDiscoveryEndpointUrl: httpUrl(str("SERVICE_DISCOVERY_ENDPOINT_URL"), "SERVICE_DISCOVERY_ENDPOINT_URL"),
     containerInstances: containerInstances(str("CONTAINER_INSTANCES")),
   };
 }

@@ -191,6 +191,8 @@ export async function createServer(options: ServerOptions = {}): Promise<LocalEc
     const serviceWiring = wireServices(deps, stores, engine, {
       hostId: store.instanceId(),
       events,
+      useHooks: (hooks) => engine.use(hooks),
+      ec2InstanceIdOf: (arn) => clusterCapacity?.registry.get(arn)?.ec2InstanceId,
       // Services are placed on the container instances like RunTask's tasks (one local instance without them).
       instances:
         capacityForServices === undefined
@@ -232,7 +234,7 @@ export async function createServer(options: ServerOptions = {}): Promise<LocalEc
         daemonScheduler.start();
       }
       // After the engine has re-adopted its tasks, so the scheduler resumes from what really runs.
-      serviceWiring.scheduler.start();
+      serviceWiring.start();
       started = true;
     };
     const where = config.dockerHost ?? "/var/run/docker.sock";
@@ -261,7 +263,7 @@ export async function createServer(options: ServerOptions = {}): Promise<LocalEc
       closing = true;
       availability.close();
       await starting;
-      serviceWiring.scheduler.close();
+      serviceWiring.close();
       daemonScheduler?.close();
       await engine.close();
       bridge?.dispose();

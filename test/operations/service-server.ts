@@ -15,6 +15,8 @@ import { createProtocolHandler } from "../../src/runtime/protocol.ts";
 import { TaskStore } from "../../src/runtime/store/task-store.ts";
 import type { EventPublisher } from "../../src/runtime/events/event-publisher.ts";
 import { FakeBackend } from "../support/fake-backend.ts";
+import type { TargetGroups } from "../../src/runtime/services/aws/target-groups.ts";
+import type { CloudMap } from "../../src/runtime/services/aws/cloud-map.ts";
 
 export const REGION = "us-east-1";
 export const ACCOUNT = "123456789012";
@@ -36,7 +38,17 @@ export interface ServiceTestServer {
  * instance to play a restart.
  */
 export async function startServiceServer(
-  options: { clock?: Clock; fake?: FakeBackend; dataDir?: string; images?: string[]; logger?: Logger; events?: EventPublisher } = {},
+  options: {
+    clock?: Clock;
+    fake?: FakeBackend;
+    dataDir?: string;
+    images?: string[];
+    logger?: Logger;
+    events?: EventPublisher;
+    /** ELBv2 / Cloud Map stand-ins (the SDK clients talk to moto in the e2e tests). */
+    targetGroups?: TargetGroups;
+    cloudMap?: CloudMap;
+  } = {},
 ): Promise<ServiceTestServer> {
   const dataDir = options.dataDir ?? ":memory:";
   const db = openDatabase(dataDir);
@@ -49,9 +61,15 @@ export async function startServiceServer(
   const fake = options.fake ?? new FakeBackend();
   for (const image of options.images ?? ["busybox", "busybox:latest"]) fake.images.add(image);
   const engine = new TaskEngine({ backend: fake, store: new TaskStore(db), config, arns, clock, logger: silentLogger, defaultStopTimeoutSec: 1 });
-  const services = wireServices(deps, stores, engine, { hostId: "test-host", ...(options.events === undefined ? {} : { events: options.events }) });
+  const services = wireServices(deps, stores, engine, {
+    hostId: "test-host",
+    useHooks: (hooks) => engine.use(hooks),
+    targetGroups: options.targetGroups,
+    cloudMap: options.cloudMap,
+    ...(options.events === undefined ? {} : { events: options.events }),
+  });
   await engine.start();
-  services.scheduler.start();
+  services.start();
   const operations = createOperations(deps, stores, {
     tasks: taskView(engine),
     services: services.view,
@@ -74,7 +92,7 @@ export async function startServiceServer(
         http.close(() => resolve());
         http.closeAllConnections();
       });
-      services.scheduler.close();
+      services.close();
       await engine.close();
       db.close();
     },

@@ -31,3 +31,15 @@ describe("loadConfig: web console", () => {
     expect(() => loadConfig({ CONSOLE: "maybe" })).toThrow(/CONSOLE must be true or false; got "maybe"/);
   });
 });
+
+describe("loadConfig: ELBv2 and Cloud Map for services", () => {
+  it("records load balancers and registries only without endpoints; takes http(s) URLs, naming a bad one", () => {
+    expect(loadConfig({})).toMatchObject({ elbv2EndpointUrl: undefined, serviceDiscoveryEndpointUrl: undefined });
+    expect(loadConfig({ ELBV2_ENDPOINT_URL: "http://127.0.0.1:5000", SERVICE_DISCOVERY_ENDPOINT_URL: "https://sd.local" })).toMatchObject({
+      elbv2EndpointUrl: "http://127.0.0.1:5000",
+      serviceDiscoveryEndpointUrl: "https://sd.local",
+    });
+    expect(() => loadConfig({ ELBV2_ENDPOINT_URL: "moto:5000" })).toThrow(/ELBV2_ENDPOINT_URL must be an http\(s\) URL/);
+    expect(() => loadConfig({ SERVICE_DISCOVERY_ENDPOINT_URL: "x" })).toThrow(/SERVICE_DISCOVERY_ENDPOINT_URL must be an http\(s\) URL/);
+  });
+});

@@ -62,6 +62,11 @@ export class FakeBackend implements TaskBackend {
   provisioned = new Set<string>();
   deprovisioned = new Set<string>();
   cleanedUp = new Set<string>();
+  /** Shared networks (Service Connect namespaces) that exist → the tasks holding them; and every one removed. */
+  sharedNetworks = new Map<string, Set<string>>();
+  removedSharedNetworks: string[] = [];
+  /** What each task was provisioned with (extra networks and their aliases). */
+  provisionOptions = new Map<string, ProvisionOptions>();
   #nextId = 1;
   #nextPort = 49153;
   #subscribers = new Set<BackendEventHandlers>();
@@ -74,9 +79,15 @@ export class FakeBackend implements TaskBackend {
     return { data: { fake: true }, runtimeNames: Object.fromEntries(names.map((n) => [n, `fake-${n}-${plan.taskArn.slice(-6)}`])) };
   }
 
-  async provision(task: BackendTask, _options: ProvisionOptions): Promise<ProvisionedTask> {
+  async provision(task: BackendTask, options: ProvisionOptions): Promise<ProvisionedTask> {
     await tick();
     this.calls.push("provision");
+    this.provisionOptions.set(task.plan.taskArn, options);
+    for (const net of options.networks.filter((n) => n.shared === true)) {
+      const holders = this.sharedNetworks.get(net.name) ?? new Set<string>();
+      holders.add(task.plan.taskArn);
+      this.sharedNetworks.set(net.name, holders);
+    }
     const failure = this.provisionFailures.get(task.plan.taskArn);
     if (failure !== undefined) throw new TaskResourceError(failure);
     this.provisioned.add(task.plan.taskArn);
@@ -152,6 +163,11 @@ export class FakeBackend implements TaskBackend {
     await tick();
     this.calls.push("deprovision");
     this.deprovisioned.add(task.plan.taskArn);
+    for (const [name, holders] of this.sharedNetworks) {
+      if (!holders.delete(task.plan.taskArn) || holders.size > 0) continue;
+      this.sharedNetworks.delete(name);
+      this.removedSharedNetworks.push(name);
+    }
   }
 
   async cleanup(task: BackendTask, runtimeIds: string[]): Promise<void> {

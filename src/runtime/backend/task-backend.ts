@@ -63,6 +63,11 @@ export interface ExtraNetwork {
   name: string;
   /** Names the task's containers answer to on that network. */
   aliases?: string[] | undefined;
+  /**
+   * Shared by the tasks of several services (a Service Connect namespace): the backend makes it on the
+   * task's runtime if it does not exist yet, and removes it once no live task holds it any more.
+   */
+  shared?: boolean | undefined;
 }
 
 /** What engine hooks add to the task before it is provisioned. */

@@ -75,6 +75,12 @@ export interface TaskEngineHooks {
   beforeCreate?(ctx: BeforeCreateContext): Promise<ContainerCreateExtras | undefined>;
   onContainerStarted?(task: Task, containerName: string, container: ObservedContainer): void;
   onTaskStopped?(task: Task): void;
+  /**
+   * StopTask (or the service scheduler) stops a RUNNING task: a hook that returns a promise holds its
+   * containers until it settles, and the task shows DEACTIVATING meanwhile — ECS deregisters load balancer
+   * targets and waits for them to drain there. Undefined: nothing to wait for.
+   */
+  beforeStop?(task: Task): Promise<void> | undefined;
   /** Stopped tasks dropped after retention (for tags, credentials, …). */
   onTasksPurged?(taskArns: string[]): void;
 }
@@ -113,6 +119,8 @@ export interface TaskRuntimeState {
   deprovisioned: boolean;
   reachedRunning: boolean;
   cleanedUp: boolean;
+  /** A beforeStop hook holds the task's containers (DEACTIVATING); not resumed after a restart. */
+  draining?: boolean;
   /** awsvpc: the task's address (its ENI's). */
   ipv4?: string;
   containers: ContainerRecord[];

@@ -120,6 +120,8 @@ export class TaskEngine {
       const state = upgradeRuntimeState(this.#store.runtime(task.taskArn ?? ""));
       if (state === undefined || task.taskArn === undefined) continue;
       if (task.lastStatus === "STOPPED" && state.cleanedUp) continue;
+      // A drain (beforeStop) in progress when the server went away is not waited for again.
+      delete state.draining;
       const w = this.#working(structuredClone(task) as Task, state);
       w.stoppedNotified = task.lastStatus === "STOPPED";
       this.#work.set(task.taskArn, w);
@@ -313,9 +315,32 @@ export class TaskEngine {
   stopTask(taskArn: string, reason?: string, stopCode: NonNullable<Task["stopCode"]> = STOP_CODES.userInitiated): Task | undefined {
     const w = this.#work.get(taskArn);
     if (w === undefined || w.task.desiredStatus === "STOPPED") return this.#store.get(taskArn);
+    const running = w.task.lastStatus === "RUNNING";
     setDesiredStopped(w, stopCode, reason ?? STOPPED_REASONS.userInitiated, this.#clock.now());
+    if (running) this.#holdWhileDraining(w);
     this.#step(w);
     return this.#store.get(taskArn);
+  }
+
+  /** beforeStop hooks (load balancer draining): the containers are stopped once every one has settled. */
+  #holdWhileDraining(w: Working): void {
+    const snapshot = this.#store.get(w.task.taskArn ?? "") ?? w.task;
+    const holds: Promise<void>[] = [];
+    for (const h of this.#hooks) {
+      try {
+        const hold = h.beforeStop?.(snapshot);
+        if (hold !== undefined) holds.push(hold);
+      } catch (err) {
+        this.#logger.warn("hook-failed", { error: err });
+      }
+    }
+    if (holds.length === 0) return;
+    w.state.draining = true;
+    void Promise.allSettled(holds).then((outcomes) => {
+      for (const o of outcomes) if (o.status === "rejected") this.#logger.warn("before-stop-failed", { taskArn: w.task.taskArn, error: o.reason });
+      delete w.state.draining;
+      this.#step(w);
+    });
   }
 
   /** Drops stopped tasks older than the retention; runs on a timer, callable by tests. */

@@ -61,6 +61,8 @@ export interface TaskStatusInput {
   networkMode: NetworkModeName;
   current: TaskLastStatus;
   desiredStopped: boolean;
+  /** Stopping is held while load balancer targets drain (DEACTIVATING). */
+  draining?: boolean;
   /** Task resources (network, ENI, volumes) are ready. */
   provisioned: boolean;
   /** After every container stopped: task resources have been released. */
@@ -79,6 +81,8 @@ export function deriveTaskStatus(input: TaskStatusInput): TaskLastStatus {
   if (min === "STOPPED") {
     if (input.deprovisioned) next = "STOPPED";
     else next = awsvpc ? "DEPROVISIONING" : "STOPPING";
+  } else if (input.desiredStopped && input.draining === true && TASK_STATUS_RANK[input.current] >= TASK_STATUS_RANK.RUNNING) {
+    next = "DEACTIVATING";
   } else if (input.desiredStopped) {
     // awsvpc passes through DEACTIVATING first (see nextStoppingStatus); both end in STOPPING.
     next = awsvpc && TASK_STATUS_RANK[input.current] < TASK_STATUS_RANK.DEACTIVATING && TASK_STATUS_RANK[input.current] >= TASK_STATUS_RANK.RUNNING

@@ -75,7 +75,7 @@ export function decideStep(doc: TaskDocument, inFlight: ReadonlySet<string>, now
     if (decision !== undefined) setDesiredStopped(doc, decision.stopCode, decision.stoppedReason, now);
   }
 
-  if (task.desiredStatus === "STOPPED") {
+  if (task.desiredStatus === "STOPPED" && state.draining !== true) {
     wakeAt = undefined;
     let changed = true;
     while (changed) {
@@ -113,6 +113,7 @@ export function nextTaskStatus(doc: TaskDocument): TaskLastStatus | undefined {
     networkMode: state.networkMode,
     current,
     desiredStopped: task.desiredStatus === "STOPPED",
+    draining: state.draining === true,
     provisioned: state.provisioned,
     deprovisioned: state.deprovisioned,
     containers: state.containers.map((c) => c.known),

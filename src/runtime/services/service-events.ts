@@ -41,6 +41,18 @@ export const serviceEvents = {
   unableToPlace(name: string, reason: string): string {
     return `(service ${name}) was unable to place a task. Reason: ${reason}.`;
   },
+  registeredTargets(name: string, count: number, targetGroupArn: string): string {
+    return `(service ${name}) registered ${count} targets in (target-group ${targetGroupArn})`;
+  },
+  deregisteredTargets(name: string, count: number, targetGroupArn: string): string {
+    return `(service ${name}) deregistered ${count} targets in (target-group ${targetGroupArn})`;
+  },
+  drainingConnections(name: string, taskCount: number): string {
+    return `(service ${name}) has begun draining connections on ${taskCount} tasks.`;
+  },
+  failedToRegisterTargets(name: string, targetGroupArn: string, reason: string): string {
+    return `(service ${name}) failed to register targets in (target-group ${targetGroupArn}) with (error ${reason})`;
+  },
   deploymentConfigurationStuck(name: string): string {
     return (
       `(service ${name}) was unable to stop or start tasks during a deployment because of the service deployment configuration. ` +

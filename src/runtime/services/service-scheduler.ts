@@ -33,6 +33,14 @@ export interface ServiceSchedulerOptions {
   clusters: (clusterArn: string) => Cluster | undefined;
   /** ECS Service Action and Deployment State Change events to EventBridge (off by default). */
   events?: EventPublisher;
+  /**
+   * A load balancer that health-checks the service's tasks itself (an Express service's local ingress):
+   * its verdict counts as the tasks' health, as ECS counts ELB health checks — a deployment waits for new
+   * tasks to pass them, and tasks failing them are replaced once the grace period is over.
+   */
+  loadBalancerHealth?: (serviceArn: string) => ((taskArn: string) => "HEALTHY" | "UNHEALTHY" | undefined) | undefined;
+  /** A service became INACTIVE (its resources outside ECS can go). */
+  retired?: (serviceArn: string) => void;
 }
 
 /** After an unexpected error a service is looked at again this much later (never in a tight loop). */
@@ -123,13 +131,17 @@ export class ServiceScheduler {
     const cluster = this.#o.clusters(service.clusterArn ?? "");
     const desiredCount = this.#desiredCount(service, cluster);
     const plans = new Map<string, ServicePlacementPlan>();
+    const lb = this.#o.loadBalancerHealth?.(serviceArn);
+    const units = this.#unitFacts(service, cluster, desiredCount, plans);
+    if (lb !== undefined) for (const u of Object.values(units)) u.healthChecked = true;
     const input: DecisionInput = {
       now,
       service,
       book: record.book,
-      tasks: tasks.map(schedTaskOf),
+      // A container that says UNHEALTHY stays so; otherwise the load balancer's health check decides.
+      tasks: tasks.map(schedTaskOf).map((t) => (lb === undefined || t.healthStatus === "UNHEALTHY" ? t : { ...t, healthStatus: lb(t.arn) ?? "UNKNOWN" })),
       desiredCount,
-      units: this.#unitFacts(service, cluster, desiredCount, plans),
+      units,
     };
     const external = (service.deploymentController?.type ?? "ECS") !== "ECS";
     const decision = external ? decideTaskSets(input) : decideReplica(input);
@@ -326,6 +338,7 @@ export class ServiceScheduler {
     for (const ts of taskSets) this.#o.tags.deleteAll(ts.taskSetArn ?? "");
     this.#o.serviceDeployments.deleteForService(arn);
     this.#o.serviceRevisions.deleteForService(arn);
+    this.#o.retired?.(arn);
     this.#log.info("service-inactive", { service: arn });
   }
 

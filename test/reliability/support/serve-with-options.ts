@@ -6,7 +6,7 @@ import { createServer, type ServerOptions } from "../../../src/runtime/server.ts
 
 const config = loadConfig();
 const logger = createLogger(config.logLevel);
-const extra = JSON.parse(process.env["SERVER_OPTIONS"] ?? "{}") as Pick<ServerOptions, "agentEndpoint">;
+const extra = JSON.parse(process.env["SERVER_OPTIONS"] ?? "{}") as Pick<ServerOptions, "agentEndpoint" | "validateResponses">;
 const server = await createServer({ config, logger, ...extra });
 const { url } = await server.listen();
 logger.info("server.listening", { url });

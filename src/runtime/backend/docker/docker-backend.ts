@@ -47,6 +47,7 @@ import { ImagePuller } from "./image-puller.ts";
 import { choosePauseSpec, pauseCreateOptions, type PauseSpec } from "./pause-container.ts";
 import { demultiplex } from "./log-stream.ts";
 import { TaskNetworkPool, type TaskNetworkPoolOptions } from "./task-network-pool.ts";
+import { SharedNetworks } from "./shared-networks.ts";
 
 /** Label on everything the engine creates; the events subscription filters on it. */
 export const MANAGED_LABEL = "local-ecs-api.managed";
@@ -67,6 +68,10 @@ export interface DockerTaskData extends BackendTaskData {
   extraNetworks: string[];
   /** Aliases on those networks (network → names). */
   networkAliases?: Record<string, string[]>;
+  /** Of those, the shared ones (Service Connect namespaces) this task holds until it is deprovisioned. */
+  sharedNetworks?: string[];
+  /** The task let go of its shared networks (deprovisioned). */
+  sharedReleased?: boolean;
 }
 
 export interface DockerBackendOptions {
@@ -101,6 +106,8 @@ export class DockerBackend implements TaskBackend {
   readonly #pool: TaskNetworkPool | undefined;
   readonly #images: ImagePuller;
   readonly #exec: ExecBackend | undefined;
+  readonly #shared: SharedNetworks;
+  #live: () => Iterable<BackendTask> = () => [];
 
   constructor(options: DockerBackendOptions) {
     this.#runtime = options.runtime;
@@ -111,9 +118,12 @@ export class DockerBackend implements TaskBackend {
     this.#pool = options.networkPool === false ? undefined : new TaskNetworkPool(this.#runtime, this.#logger, options.networkPool);
     this.#images = new ImagePuller(this.#runtime, this.#logger);
     this.#exec = options.exec;
+    this.#shared = new SharedNetworks(this.#runtime, this.#logger, options.networkPool === false ? "local" : options.networkPool.owner);
   }
 
   async start(live: () => Iterable<BackendTask>): Promise<void> {
+    this.#live = live;
+    void this.#shared.reclaim((name) => this.#sharedHeld(name)).catch((err: unknown) => this.#logger.warn("shared-network-reclaim-failed", { error: err }));
     if (this.#pool === undefined) return;
     const inUse = (name: string): boolean => {
       for (const task of live()) {
@@ -158,6 +168,13 @@ export class DockerBackend implements TaskBackend {
     else delete data.networkAliases;
     const labels = this.#labels(task.plan);
     try {
+      for (const net of options.networks.filter((n) => n.shared === true)) {
+        await this.#shared.ensure(net.name, { [MANAGED_LABEL]: "true" }, () => {
+          data.sharedNetworks = unique([...(data.sharedNetworks ?? []), net.name]);
+          delete data.sharedReleased;
+        });
+      }
+      if (data.sharedNetworks !== undefined) task.save();
       // Volumes and the network are independent; settle both so a failure of one never leaves the
       // other in flight once provisioning is over.
       const settled = await Promise.allSettled([this.#provisionVolumes(data), this.#provisionNetwork(task, labels)]);
@@ -328,6 +345,24 @@ export class DockerBackend implements TaskBackend {
       else await this.#runtime.removeNetwork(network);
       data.networkReleased = true;
     }
+    if (data.sharedNetworks !== undefined && data.sharedReleased !== true) {
+      // Leaving the namespace's network drops the task's names from its DNS at once.
+      for (const net of data.sharedNetworks) {
+        await Promise.all(runtimeIds.map((id) => this.#runtime.disconnectNetwork(net, id).catch(() => {})));
+      }
+      data.sharedReleased = true;
+      task.save();
+      for (const net of data.sharedNetworks) await this.#shared.release(net, () => this.#sharedHeld(net));
+    }
+  }
+
+  /** Whether a live task of this engine holds the shared network (provisioned, not yet deprovisioned). */
+  #sharedHeld(name: string): boolean {
+    for (const t of this.#live()) {
+      const d = t.data as DockerTaskData;
+      if (d.sharedReleased !== true && (d.sharedNetworks ?? []).includes(name)) return true;
+    }
+    return false;
   }
 
   async cleanup(task: BackendTask, runtimeIds: string[]): Promise<void> {
