@@ -49,7 +49,15 @@ export function wireServices(
   options: {
     hostId: string;
     /** The container instances' placement step (RunTask's) and their registry; without them, one local instance. */
-    instances?: { placer: InstancePlacer; activeInstances: (region: string, cluster: Cluster) => number } | undefined;
+    instances?:
+      | {
+          placer: InstancePlacer;
+          activeInstances: (region: string, cluster: Cluster) => number;
+          /** Whether an instance is DRAINING; `onChange` is told whenever an instance's status may have changed. */
+          draining: (containerInstanceArn: string) => boolean;
+          onChange: (listener: () => void) => () => void;
+        }
+      | undefined;
     events?: EventPublisher | undefined;
     /** Registers engine hooks (Service Connect networks, load balancer draining); the engine's `use`. */
     useHooks?: ((hooks: TaskEngineHooks) => void) | undefined;
@@ -79,6 +87,7 @@ export function wireServices(
   const scheduler: ServiceScheduler = new ServiceScheduler({
     loadBalancerHealth: (arn) => gateways.health(arn),
     retired: (arn) => gateways.retired(arn),
+    ...(options.instances === undefined ? {} : { instanceDraining: options.instances.draining }),
     services,
     serviceDeployments,
     serviceRevisions,
@@ -98,6 +107,7 @@ export function wireServices(
     logger: deps.logger,
     ...(options.events === undefined ? {} : { events: options.events }),
   });
+  let stopWatchingInstances: (() => void) | undefined;
   const config = deps.config;
   const targetGroups =
     options.targetGroups ?? (config.elbv2EndpointUrl === undefined ? undefined : new Elbv2TargetGroups(config.elbv2EndpointUrl, config.region, deps.logger));
@@ -165,8 +175,13 @@ export function wireServices(
       scheduler.start();
       registrations.start();
       gateways.start();
+      // An instance set to DRAINING (or back to ACTIVE): every service looks again at where its tasks run.
+      stopWatchingInstances = options.instances?.onChange(() => {
+        for (const record of services.live()) scheduler.poke(record.service.serviceArn ?? "");
+      });
     },
     close() {
+      stopWatchingInstances?.();
       scheduler.close();
       registrations.close();
       void gateways.close();

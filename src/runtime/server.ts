@@ -201,6 +201,8 @@ export async function createServer(options: ServerOptions = {}): Promise<LocalEc
               placer: capacityForServices.placer,
               activeInstances: (region, cluster) =>
                 capacityForServices.registry.instances(region, cluster.clusterName ?? "", cluster.clusterArn ?? "").filter((r) => r.status === "ACTIVE").length,
+              draining: (arn) => capacityForServices.registry.get(arn)?.status === "DRAINING",
+              onChange: (listener) => capacityForServices.registry.subscribe((change) => change.kind === "updated" && listener()),
             },
     });
     const startDockerSide = async (): Promise<void> => {

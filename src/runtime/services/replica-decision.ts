@@ -26,6 +26,7 @@ export const MAX_LAUNCHES_PER_STEP = 50;
 export const STOP_REASONS = {
   scaling: (deploymentId: string): string => `Scaling activity initiated by (deployment ${deploymentId})`,
   unhealthy: "Task failed container health checks",
+  draining: "Task stopped during instance draining",
 } as const;
 
 /**
@@ -41,6 +42,9 @@ export const STOP_REASONS = {
  * - The deployment circuit breaker fails the PRIMARY after ECS's threshold of failed tasks and, with
  *   rollback, makes the last completed deployment PRIMARY again; StopServiceDeployment ROLLBACK does the same.
  * - Launch failures back off ("Service throttle logic").
+ * - Tasks on a DRAINING container instance are replaced elsewhere: PENDING ones are stopped at once,
+ *   RUNNING ones once their replacements keep the service within minimumHealthyPercent/maximumPercent
+ *   ("Draining behavior for services").
  * - One deployment, all its tasks healthy: the deployment COMPLETES and the service reaches a steady state.
  */
 export function decideReplica(input: DecisionInput): Decision {
@@ -256,8 +260,9 @@ export function decideReplica(input: DecisionInput): Decision {
   let placeable = Number.POSITIVE_INFINITY;
 
   if (primary !== undefined) {
-    // Scale-in: the primary's extra tasks, those not yet serving first, then the newest.
-    const primaryLive = liveOf(primary.id);
+    // Scale-in: the primary's extra tasks, those not yet serving first, then the newest. Tasks leaving a
+    // draining instance are not counted: their replacements are not extras.
+    const primaryLive = liveOf(primary.id).filter((t) => t.draining !== true);
     if (primaryLive.length > desired) {
       const checked = facts(primary.id).healthChecked;
       const order = [...primaryLive].sort(
@@ -268,7 +273,7 @@ export function decideReplica(input: DecisionInput): Decision {
     }
 
     if (primary.rolloutState !== "FAILED") {
-      want = Math.max(0, desired - liveOf(primary.id).length);
+      want = Math.max(0, desired - liveOf(primary.id).filter((t) => t.draining !== true).length);
       room = Math.max(0, maxLive - liveTotal());
       const gate = launchAllowance(book, ours, now);
       allowance = gate.allowed;
@@ -313,6 +318,24 @@ export function decideReplica(input: DecisionInput): Decision {
     }
   }
 
+  // Tasks on draining instances: PENDING ones go at once, RUNNING ones within minimumHealthyPercent.
+  const leaving = deployments.flatMap((d) => liveOf(d.id).filter((t) => t.draining === true).map((t) => ({ t, checked: facts(d.id).healthChecked })));
+  if (leaving.length > 0) {
+    stop(
+      leaving.filter(({ t, checked }) => !isHealthy(t, checked)).map(({ t }) => t),
+      () => STOP_REASONS.draining,
+      true,
+    );
+    let canStop = deployments.reduce((n, d) => n + healthyOf(d).length, 0) - minHealthy;
+    const healthyLeaving = leaving.filter(({ t, checked }) => isHealthy(t, checked) && !stopping.has(t.arn)).map(({ t }) => t);
+    const n = Math.max(0, Math.min(canStop, healthyLeaving.length));
+    if (n > 0) {
+      stop(healthyLeaving.slice(0, n), () => STOP_REASONS.draining, true);
+      canStop -= n;
+      stoppedHealthy += n;
+    }
+  }
+
   // Neither a start nor a stop is possible and nothing is in flight: the configuration forbids progress.
   const inFlight = ours.some((t) => isStarting(t) || (t.desiredStatus === "STOPPED" && t.lastStatus !== "STOPPED"));
   if (want > 0 && started === 0 && room === 0 && stoppedHealthy === 0 && allowance > 0 && placeable > 0 && !inFlight && olds.length > 0) {
@@ -351,6 +374,7 @@ export function decideReplica(input: DecisionInput): Decision {
     primary.rolloutState !== "FAILED" &&
     deployments.length === 1 &&
     !acted &&
+    !ours.some((t) => isLive(t) && t.draining === true) &&
     liveOf(primary.id).length === desired &&
     healthyOf(primary).length === desired;
   if (steady && primary !== undefined) {

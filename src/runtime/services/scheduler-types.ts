@@ -28,6 +28,8 @@ export interface SchedTask {
   startedAt: number | undefined;
   stoppedAt: number | undefined;
   stopCode: string | undefined;
+  /** Its container instance is DRAINING: the task is to be replaced elsewhere. */
+  draining?: boolean | undefined;
 }
 
 export function schedTaskOf(task: Task): SchedTask {

@@ -41,6 +41,8 @@ export interface ServiceSchedulerOptions {
   loadBalancerHealth?: (serviceArn: string) => ((taskArn: string) => "HEALTHY" | "UNHEALTHY" | undefined) | undefined;
   /** A service became INACTIVE (its resources outside ECS can go). */
   retired?: (serviceArn: string) => void;
+  /** Whether a container instance is DRAINING (its service tasks are replaced elsewhere). */
+  instanceDraining?: (containerInstanceArn: string) => boolean;
 }
 
 /** After an unexpected error a service is looked at again this much later (never in a tight loop). */
@@ -139,7 +141,12 @@ export class ServiceScheduler {
       service,
       book: record.book,
       // A container that says UNHEALTHY stays so; otherwise the load balancer's health check decides.
-      tasks: tasks.map(schedTaskOf).map((t) => (lb === undefined || t.healthStatus === "UNHEALTHY" ? t : { ...t, healthStatus: lb(t.arn) ?? "UNKNOWN" })),
+      tasks: tasks.map((task) => {
+        const t = schedTaskOf(task);
+        const draining = task.containerInstanceArn !== undefined && this.#o.instanceDraining?.(task.containerInstanceArn) === true;
+        const withDrain = draining ? { ...t, draining } : t;
+        return lb === undefined || t.healthStatus === "UNHEALTHY" ? withDrain : { ...withDrain, healthStatus: lb(t.arn) ?? "UNKNOWN" };
+      }),
       desiredCount,
       units,
     };

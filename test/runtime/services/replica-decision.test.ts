@@ -214,6 +214,43 @@ describe("replica scheduler: rolling update (minimumHealthyPercent / maximumPerc
   });
 });
 
+describe("replica scheduler: tasks on a DRAINING container instance", () => {
+  // "Draining behavior for services": PENDING tasks stop at once; RUNNING ones are replaced within
+  // minimumHealthyPercent and maximumPercent.
+  it.each([
+    // min, max, desired, running on draining, elsewhere → started, stopped
+    [100, 200, 2, 2, 0, 2, 0], // 100 %: replacements first, nothing stops yet
+    [50, 200, 4, 2, 2, 2, 2], // min 50 lets both go at once, and max 200 lets both replacements start
+    [50, 100, 4, 2, 2, 0, 2], // max 100: no room, min 50 lets both stop first
+    [0, 100, 1, 1, 0, 0, 1], // one task, no room: stop first
+  ])("minimumHealthyPercent %i, maximumPercent %i, desired %i, %i on the draining instance + %i elsewhere → start %i, stop %i", (min, max, desired, onDraining, elsewhere, starts, stops) => {
+    const svc = service({ desired, deployments: [deployment(D1, TD1, desired, { rolloutState: "COMPLETED" })], config: { minimumHealthyPercent: min, maximumPercent: max } });
+    const d = decideReplica(input({ service: svc, book: book({ steady: true }), tasks: [...tasks(onDraining, D1, "running", { draining: true }), ...tasks(elsewhere, D1)] }));
+    const started = d.effects.filter((e) => e.kind === "start").reduce((n, e) => n + (e.kind === "start" ? e.count : 0), 0);
+    const stopped = d.effects.flatMap((e) => (e.kind === "stop" ? [e] : []));
+    expect([started, stopped.reduce((n, e) => n + e.taskArns.length, 0)]).toEqual([starts, stops]);
+    for (const e of stopped) expect(e.reason).toBe(STOP_REASONS.draining);
+    expect(d.book.steady).toBe(false);
+  });
+
+  it("stops a PENDING task on a draining instance at once, and replaces it", () => {
+    const svc = service({ desired: 1, deployments: [deployment(D1, TD1, 1, { rolloutState: "COMPLETED" })] });
+    const pending = task(D1, "pending", { draining: true });
+    const d = decideReplica(input({ service: svc, book: book({ steady: true }), tasks: [pending] }));
+    expect(summary(d.effects)).toEqual([`start ${D1} ×1`, `stop 1: ${STOP_REASONS.draining}`]);
+  });
+
+  it("once the replacements are healthy the draining tasks go, and the service is steady when none is left", () => {
+    const svc = service({ desired: 2, deployments: [deployment(D1, TD1, 2, { rolloutState: "COMPLETED" })] });
+    const leaving = tasks(2, D1, "running", { draining: true });
+    const d = decideReplica(input({ service: svc, book: book({ steady: false }), tasks: [...leaving, ...tasks(2, D1)] }));
+    expect(d.effects.flatMap((e) => (e.kind === "stop" ? e.taskArns : []))).toEqual(leaving.map((t) => t.arn));
+    expect(d.effects.some((e) => e.kind === "start")).toBe(false);
+    const after = decideReplica(input({ service: d.service, book: d.book, tasks: tasks(2, D1) }));
+    expect(summary(after.effects)).toEqual([`event ${serviceEvents.steadyState("web")}`]);
+  });
+});
+
 describe("replica scheduler: health checks and the grace period", () => {
   const svc = (grace: number) => service({ desired: 1, grace, deployments: [deployment(D1, TD1, 1, { rolloutState: "COMPLETED" })] });
   const units = { [D1]: { healthChecked: true } };
