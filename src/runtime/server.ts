@@ -251,7 +251,7 @@ export async function createServer(options: ServerOptions = {}): Promise<LocalEc
       serviceWiring.scheduler.start();
       started = true;
     };
-    const startedAt = performance.now();
+    const startedAt = Date.now();
     const dockerGate = new StartupGate({
       clock,
       boundMs: options.startupWaitMs ?? STARTUP_WAIT_MS,
@@ -284,7 +284,7 @@ export async function createServer(options: ServerOptions = {}): Promise<LocalEc
         .then(
           () => {
             dockerGate.ready();
-            logger.info("server.ready", { ms: Math.round(performance.now() - startedAt) });
+            logger.info("server.ready", { ms: Date.now() - startedAt });
           },
           (err: unknown) => {
             logger.error("docker.start_failed", { error: err, message: "will try again when the Docker engine reconnects" });
