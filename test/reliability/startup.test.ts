@@ -86,8 +86,14 @@ describe("start-up: listening first, the Docker side after", () => {
     expect(await docker("wait", exitingContainer)).toBe("42");
 
     // Docker is slow to answer the restarted server: it listens anyway (startChildServer waits for /health).
+    // A bound far beyond this test's pace, so only the Docker side coming up can release the requests.
     proxy.hold(true);
-    server = await startChildServer({ dataDir, port, env });
+    server = await startChildServer({
+      dataDir,
+      port,
+      script: "test/reliability/support/serve-with-options.ts",
+      env: { ...env, SERVER_OPTIONS: JSON.stringify({ startupWaitMs: 300_000 }) },
+    });
     const described = inFlight(server.call("DescribeTasks", { cluster, tasks: [exiting, staying] }));
     const stopped = inFlight(server.call("StopTask", { cluster, task: staying, reason: "sent during start-up" }));
     const ran = inFlight(server.call("RunTask", { cluster, taskDefinition: `${cluster}-trap` }));
