@@ -4,6 +4,7 @@
 // the restart to the first answer, and DescribeTasks (1 and 100 ARNs) / ListTasks at 16 connections.
 // Run alone: node bench/describe-tasks.ts
 import { startEchoServer } from "./lib/echo-baseline.ts";
+import { ecsCall } from "./lib/ecs-call.ts";
 import { emitResult, note, printTable, progress } from "./lib/report.ts";
 import { removeDir, spawnServer, tempDir } from "./lib/server-process.ts";
 import { ratio, round } from "./lib/stats.ts";
@@ -112,6 +113,10 @@ export async function describeTasksBenchmark(): Promise<Record<string, unknown>>
     const copies = cloneStoredTasks(server.dataDir, [...seeded.exited, ...seeded.failed], LARGE_STORE);
     large = await spawnServer({ dataDir: server.dataDir, env: { CONTAINER_CLEANUP_DELAY: "1s" }, probe: "ecs" });
     const restartMs = large.readyMs;
+    // The first call that reads tasks waits until the restarted server has re-adopted its tasks.
+    const restartTasksStarted = performance.now();
+    await ecsCall(large.url, "DescribeTasks", { cluster, tasks: [copies[0]] });
+    const restartTasksMs = large.readyMs + (performance.now() - restartTasksStarted);
     await new Promise((r) => setTimeout(r, 1000));
     const rssLarge = large.rssBytes();
     const everything = [...seeded.all, ...copies];
@@ -150,7 +155,8 @@ export async function describeTasksBenchmark(): Promise<Record<string, unknown>>
     }
     printTable(`${LARGE_STORE.toLocaleString("en")} tasks in the store, wrk ${DURATION}s at 16 connections; targets ≥ ${TARGET_RATIO}× echo req/s, p99 < ${TARGET_P99_MS} ms`, largeRows);
     note(
-      `restart with ${LARGE_STORE} tasks → first answered ECS call: ${round(restartMs)} ms (target ≤ ${TARGET_RESTART_MS} ms: ${restartMs <= TARGET_RESTART_MS ? "met" : "MISSED"}); ` +
+      `restart with ${LARGE_STORE} tasks → first answered ECS call (ListClusters): ${round(restartMs)} ms (target ≤ ${TARGET_RESTART_MS} ms: ${restartMs <= TARGET_RESTART_MS ? "met" : "MISSED"}), ` +
+        `→ first answered DescribeTasks (waits for the tasks to be re-adopted): ${round(restartTasksMs)} ms; ` +
         `RSS 1 s after the restart ${round(rssLarge / 2 ** 20, 1)} MiB, after the wrk runs ${round(large.rssBytes() / 2 ** 20, 1)} MiB.`,
     );
     return {
@@ -160,7 +166,7 @@ export async function describeTasksBenchmark(): Promise<Record<string, unknown>>
       rss1000Bytes: rss1000,
       rssAfterWrkBytes: rssAfter,
       results,
-      large: { tasks: LARGE_STORE, restartMs: round(restartMs), targetRestartMs: TARGET_RESTART_MS, rssBytes: rssLarge, results: largeResults },
+      large: { tasks: LARGE_STORE, restartMs: round(restartMs), restartTasksMs: round(restartTasksMs), targetRestartMs: TARGET_RESTART_MS, rssBytes: rssLarge, results: largeResults },
     };
   } finally {
     await large?.stop();

@@ -24,6 +24,8 @@ export interface ClusterCapacity {
   operations: Partial<EcsOperations<OperationContext>>;
   /** registeredContainerInstancesCount and "provider in use" for the cluster operations. */
   clusterOptions: Pick<ClusterOperationsOptions, "instanceCount" | "providerInUse">;
+  /** Resolves once every configured engine has answered or been found unreachable (bounded). */
+  ready(): Promise<void>;
   close(): void;
 }
 
@@ -41,11 +43,11 @@ export function resolveInstanceSpecs(config: Config, readFile: (path: string) =>
   return parseContainerInstancesYaml(text, setting.path);
 }
 
-export async function openClusterCapacity(
+export function openClusterCapacity(
   deps: OperationDeps,
   stores: ControlPlaneStores,
   options: { specs: readonly InstanceSpec[]; probeFor: EngineProbeFactory; tasks: ClusterTasks; random?: () => number },
-): Promise<ClusterCapacity> {
+): ClusterCapacity {
   const registry = new InstanceRegistry({
     specs: options.specs,
     probeFor: options.probeFor,
@@ -54,7 +56,8 @@ export async function openClusterCapacity(
     clock: deps.clock,
     logger: deps.logger.child({ component: "instances" }),
   });
-  await registry.ready();
+  // Not waited for here: the server listens first, and what depends on the engines waits for ready().
+  const ready = registry.ready();
   // Definitions are regional: a task's definition is in the region its ARN names.
   const definitionOf = (arn: string): TaskDefinition | undefined => stores.taskDefinitions.inRegion(regionOf(arn) ?? deps.config.region).resolve(arn);
   const placerOptions = {
@@ -79,6 +82,7 @@ export async function openClusterCapacity(
         registry.instances(region, cluster.clusterName!, cluster.clusterArn!).filter((r) => r.status !== "INACTIVE").length,
       providerInUse: (clusterArn, provider) => options.tasks.list({ clusterArn }).some((t) => live(t) && t.capacityProviderName === provider),
     },
+    ready: () => ready,
     close: () => registry.close(),
   };
 }

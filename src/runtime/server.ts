@@ -35,6 +35,7 @@ import type { EngineProbeFactory } from "./instances/engine-probe.ts";
 import { DaemonScheduler } from "./daemons/daemon-scheduler.ts";
 import { executeCommandOperations } from "../operations/execute-command.ts";
 import { createExecService, type ExecService } from "./exec/exec-service.ts";
+import { gatedOperations, StartupGate, STARTUP_WAIT_MS } from "./startup-gate.ts";
 
 export interface ServerOptions {
   config?: Config;
@@ -56,6 +57,11 @@ export interface ServerOptions {
    * false. Tests pass a fake to exercise the instance operations on a control-plane-only server.
    */
   instanceProbes?: EngineProbeFactory;
+  /**
+   * How long a request that depends on the Docker side waits for it while it comes up (see
+   * startup-gate.ts); then it is answered as ECS does while an instance's agent is disconnected.
+   */
+  startupWaitMs?: number;
 }
 
 export interface LocalEcsApi {
@@ -121,13 +127,17 @@ export async function createServer(options: ServerOptions = {}): Promise<LocalEc
       if (err instanceof InstanceConfigError) throw new StartupError(err.message);
       throw err;
     }
-    const opened = await openClusterCapacity(deps, stores, { specs, probeFor, tasks: { list: (filter) => taskEngine?.list(filter) ?? [] } });
+    const opened = openClusterCapacity(deps, stores, { specs, probeFor, tasks: { list: (filter) => taskEngine?.list(filter) ?? [] } });
+    // A control-plane-only server has no Docker side to come up behind: its instances are probed first.
+    if (options.docker === false) await opened.ready();
     clusterCapacity = opened;
     cleanups.push(() => opened.close());
     extraOperations.push(opened.operations);
   }
   let exec: ExecService | undefined;
   let services: ServiceView | undefined;
+  // The Docker side comes up after the server listens; requests that depend on it wait at this gate.
+  let gate: StartupGate | undefined;
   if (options.docker !== false) {
     const store = new TaskStore(db);
     const engineLogger = logger.child({ component: "engine" });
@@ -205,6 +215,9 @@ export async function createServer(options: ServerOptions = {}): Promise<LocalEc
               onChange: (listener) => capacityForServices.registry.subscribe((change) => change.kind === "updated" && listener()),
             },
     });
+    // Settles once the engine has re-adopted its tasks (exec recovery needs their containers).
+    let engineStarted: () => void = () => {};
+    const engineStart = new Promise<void>((resolve) => (engineStarted = resolve));
     const startDockerSide = async (): Promise<void> => {
       const endpoint = await agent.start(options.agentEndpoint);
       logger.info("agent.endpoint", { mode: endpoint.mode, baseUrl: endpoint.baseUrl, network: endpoint.network.name, credentials: agent.describe() });
@@ -216,11 +229,14 @@ export async function createServer(options: ServerOptions = {}): Promise<LocalEc
         logger,
         db,
         tags: stores.tags,
+        // Log shipping resumes once the engine has re-adopted the tasks whose output it reads.
+        resumeAfter: engineStart,
         // Containers on another host's engine reach the agent at AGENT_ADVERTISE_URL instead.
         ...(config.agentAdvertiseUrl === undefined ? {} : { advertised: { baseUrl: config.agentAdvertiseUrl, appliesTo: isRemote } }),
       });
       await bridge.ready;
       await engine.start();
+      engineStarted();
       if (clusterCapacity !== undefined && daemonScheduler === undefined) {
         // Daemons: one task on each matching container instance, kept so as instances and tasks change.
         daemonScheduler = new DaemonScheduler({
@@ -239,6 +255,17 @@ export async function createServer(options: ServerOptions = {}): Promise<LocalEc
       serviceWiring.start();
       started = true;
     };
+    const startedAt = Date.now();
+    const dockerGate = new StartupGate({
+      clock,
+      boundMs: options.startupWaitMs ?? STARTUP_WAIT_MS,
+      onBoundPassed: () =>
+        logger.warn("docker.start_slow", {
+          message: `the Docker side is not up after ${(options.startupWaitMs ?? STARTUP_WAIT_MS) / 1000} s: requests no longer wait for it (RunTask answers that no container instance is available) until it is`,
+        }),
+    });
+    gate = dockerGate;
+    const instancesReady = clusterCapacity?.ready() ?? Promise.resolve();
     const where = config.dockerHost ?? "/var/run/docker.sock";
     availability.onChange((up, error) => {
       if (!up) {
@@ -247,6 +274,8 @@ export async function createServer(options: ServerOptions = {}): Promise<LocalEc
           error: error?.message,
           message: `cannot reach the Docker engine at ${where}: serving the control plane only (RunTask answers that no container instance is available) until it answers. Start dockerd, or mount the socket into the container (-v /var/run/docker.sock:/var/run/docker.sock), or set DOCKER_HOST.`,
         });
+        // An attempt under way settles the gate itself, when it succeeds or fails.
+        if (!started && starting === undefined) dockerGate.unavailable();
         return;
       }
       void docker.version(5_000).then(
@@ -254,15 +283,23 @@ export async function createServer(options: ServerOptions = {}): Promise<LocalEc
         () => logger.info("docker.connected", { host: where }),
       );
       if (started || starting !== undefined || closing) return;
-      starting = startDockerSide()
-        .catch((err: unknown) => logger.error("docker.start_failed", { error: err, message: "will try again when the Docker engine reconnects" }))
+      dockerGate.starting();
+      starting = Promise.all([startDockerSide(), instancesReady])
+        .then(
+          () => {
+            dockerGate.ready();
+            logger.info("server.ready", { ms: Date.now() - startedAt });
+          },
+          (err: unknown) => {
+            logger.error("docker.start_failed", { error: err, message: "will try again when the Docker engine reconnects" });
+            dockerGate.unavailable();
+          },
+        )
         .finally(() => (starting = undefined));
     });
-    await availability.settled;
-    // With Docker there at start, the server answers only once tasks are re-adopted, as before.
-    if (starting !== undefined) await starting;
     cleanups.push(async () => {
       closing = true;
+      dockerGate.close();
       availability.close();
       await starting;
       serviceWiring.close();
@@ -272,7 +309,7 @@ export async function createServer(options: ServerOptions = {}): Promise<LocalEc
       await agent.stop();
     });
     tasks = taskView(engine);
-    exec = createExecService({ backend: engine.exec, tasks: engine, clock, logger, db });
+    exec = createExecService({ backend: engine.exec, tasks: engine, clock, logger, db, recoverAfter: engineStart });
     const capacity: TaskCapacity = { available: () => started && availability.up };
     extraOperations.push(
       executeCommandOperations(deps, { tasks: engine, clusters: stores.clusters, sessions: exec.sessions }),
@@ -298,7 +335,7 @@ export async function createServer(options: ServerOptions = {}): Promise<LocalEc
     ...(services === undefined ? {} : { services }),
   });
   const handler = createProtocolHandler({
-    operations,
+    operations: gate === undefined ? operations : gatedOperations(operations, gate),
     proxy,
     logger,
     region: config.region,

@@ -61,6 +61,11 @@ export interface AgentBridgeOptions {
    * token: the bridge listens there on every address, and such tasks never join the local endpoint network.
    */
   advertised?: { baseUrl: string; appliesTo(task: Task): boolean } | undefined;
+  /**
+   * Resolves once the engine has re-adopted its tasks after a restart: shipping resumes only then (the
+   * containers' output is read through the engine, which knows no task before). Default: at once.
+   */
+  resumeAfter?: Promise<void> | undefined;
 }
 
 interface EndpointEntry {
@@ -116,9 +121,11 @@ class EngineBridge implements AgentBridge {
     this.#advertised = options.advertised === undefined ? undefined : { ...options.advertised, token: this.#stableAdvertisedToken() };
     this.ready = Promise.all([this.#keepOldEndpoints(), this.#listenAdvertised()]).then(() => {});
     // Not part of `ready`: secret log options may need AWS calls, which must not hold up the server start.
-    this.resumed = this.ready.then(() => this.#resumeShipping()).catch((err: unknown) => {
-      this.#logger.warn("agent.awslogs.resume_failed", { error: err });
-    });
+    this.resumed = Promise.all([this.ready, options.resumeAfter])
+      .then(() => this.#resumeShipping())
+      .catch((err: unknown) => {
+        this.#logger.warn("agent.awslogs.resume_failed", { error: err });
+      });
     this.#unhook = this.#engine.use({
       beforeProvision: (task, td) => this.#beforeProvision(task, td),
       beforeCreate: (ctx) => this.#beforeCreate(ctx),

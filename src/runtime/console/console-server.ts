@@ -3,7 +3,7 @@
 // logs). Every read of state and every action of the page goes through the public ECS operations
 // (POST / with X-Amz-Target), so the console can do nothing the API would refuse.
 import { createHash } from "node:crypto";
-import { readFile } from "node:fs/promises";
+import { promises as fsp } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { serializeTask } from "../../../generated/serde.ts";
 import type { Task } from "../../../generated/shapes.ts";
@@ -75,7 +75,7 @@ export function createConsole(options: ConsoleOptions): WebConsole {
   function staticFile(name: string): Promise<StaticFile | undefined> {
     let file = files.get(name);
     if (file === undefined) {
-      file = readFile(new URL(name, PAGE_DIR)).then(
+      file = fsp.readFile(new URL(name, PAGE_DIR)).then(
         async (raw) => {
           const ext = name.slice(name.lastIndexOf(".") + 1);
           const body = name === "index.html" ? await indexPage(raw.toString("utf8")) : raw;
@@ -90,7 +90,7 @@ export function createConsole(options: ConsoleOptions): WebConsole {
 
   // The style sheet goes inline: one request less before the first paint.
   async function indexPage(html: string): Promise<Buffer> {
-    const css = await readFile(new URL("style.css", PAGE_DIR), "utf8");
+    const css = await fsp.readFile(new URL("style.css", PAGE_DIR), "utf8");
     return Buffer.from(html.replace('<link rel="stylesheet" href="style.css">', () => `<style>\n${css}</style>`).replace("{{CONSOLE_INFO}}", () => inlineJson(info)));
   }
 

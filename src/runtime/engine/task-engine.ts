@@ -47,6 +47,11 @@ export interface Working extends TaskDocument {
   stoppedNotified: boolean;
   /** The document as the backend sees it. */
   backendTask: BackendTask;
+  /**
+   * Re-adopted after a restart and not yet looked at on the runtime: commands are recorded on it but
+   * acted on only once the reconcile has observed it (what ran, what exited while the server was away).
+   */
+  unobserved?: boolean;
 }
 
 /**
@@ -72,6 +77,8 @@ export class TaskEngine {
   #purgeTimer: Timer | undefined;
   #closed = false;
   readonly #reconciler: Reconciler;
+  /** start() has re-adopted the stored tasks (before that, #work holds only tasks run since). */
+  #adopted = false;
 
   constructor(options: TaskEngineOptions) {
     this.#backend = options.backend;
@@ -124,9 +131,11 @@ export class TaskEngine {
       delete state.draining;
       const w = this.#working(structuredClone(task) as Task, state);
       w.stoppedNotified = task.lastStatus === "STOPPED";
+      w.unobserved = task.lastStatus !== "STOPPED";
       this.#work.set(task.taskArn, w);
       if (task.lastStatus === "STOPPED") this.#scheduleCleanup(w);
     }
+    this.#adopted = true;
     await this.#backend.start(() => [...this.#work.values()].map((w) => w.backendTask));
     // Resolves after the first reconcile, or at the first error so a server without a runtime still
     // starts (the subscription keeps retrying and reconciles once it connects).
@@ -313,12 +322,15 @@ export class TaskEngine {
    * already desired STOPPED is returned unchanged. Undefined when the task is unknown.
    */
   stopTask(taskArn: string, reason?: string, stopCode: NonNullable<Task["stopCode"]> = STOP_CODES.userInitiated): Task | undefined {
-    const w = this.#work.get(taskArn);
+    const w = this.#work.get(taskArn) ?? this.#notAdopted(taskArn);
     if (w === undefined || w.task.desiredStatus === "STOPPED") return this.#store.get(taskArn);
     const running = w.task.lastStatus === "RUNNING";
     setDesiredStopped(w, stopCode, reason ?? STOPPED_REASONS.userInitiated, this.#clock.now());
     if (running) this.#holdWhileDraining(w);
-    this.#step(w);
+    // As ECS does for an instance whose agent is disconnected: the desired status is recorded now and
+    // acted on once the task has been observed on the runtime (start()'s reconcile steps it).
+    if (w.unobserved === true) this.#commit(w);
+    else this.#step(w);
     return this.#store.get(taskArn);
   }
 
@@ -341,6 +353,17 @@ export class TaskEngine {
       delete w.state.draining;
       this.#step(w);
     });
+  }
+
+  /** Before start(): a stored live task as a working copy to record a command on (start() adopts it from the store). */
+  #notAdopted(taskArn: string): Working | undefined {
+    if (this.#adopted) return undefined;
+    const task = this.#store.get(taskArn);
+    const state = task === undefined ? undefined : upgradeRuntimeState(this.#store.runtime(taskArn));
+    if (task === undefined || state === undefined || task.lastStatus === "STOPPED") return undefined;
+    const w = this.#working(structuredClone(task) as Task, state);
+    w.unobserved = true;
+    return w;
   }
 
   /** Drops stopped tasks older than the retention; runs on a timer, callable by tests. */
@@ -381,7 +404,8 @@ export class TaskEngine {
   #step(w: Working): void {
     if (this.#closed) return;
     const now = this.#clock.now();
-    const decision = decideStep(w, w.ops, now, this.#defaultStopTimeoutSec);
+    // Nothing is done on the runtime for a task before it has been observed there (see `unobserved`).
+    const decision = w.unobserved === true ? { actions: [], wakeAt: undefined } : decideStep(w, w.ops, now, this.#defaultStopTimeoutSec);
     for (const action of decision.actions) this.#launch(w, action);
     this.#scheduleWake(w, decision.wakeAt);
 

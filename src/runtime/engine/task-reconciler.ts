@@ -139,6 +139,7 @@ export class Reconciler {
         } catch (err) {
           logger.warn("reconcile-failed", { taskArn: w.task.taskArn, error: err });
         }
+        w.unobserved = false;
         this.#o.step(w);
       }
     } while (this.#again && !closed());

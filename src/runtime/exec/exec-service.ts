@@ -27,15 +27,28 @@ export function createExecService(options: {
   /** Where connected sessions are journaled (crash recovery); none: nothing survives the process. */
   db?: DatabaseSync | undefined;
   sessions?: Partial<Omit<ExecSessionsOptions, "backend" | "tasks" | "clock" | "logger">>;
+  /**
+   * Resolves once the sessions' containers can be found (the server: when the engine has re-adopted its
+   * tasks after a restart); recovery waits for it. Default: at once.
+   */
+  recoverAfter?: Promise<void> | undefined;
 }): ExecService {
   const logger = options.logger.child({ component: "exec" });
   const journal = options.db === undefined ? undefined : new ExecSessionStore(options.db);
   const sessions = new ExecSessions({ ...options.sessions, backend: options.backend, tasks: options.tasks, clock: options.clock, logger, journal });
   // In the background: a server must not wait on Docker to start; the orphans have waited already.
-  const recovered = sessions.recover().catch((err: unknown) => {
-    logger.warn("exec.recover-failed", { error: err });
-    return 0;
-  });
+  let recovering = false;
+  let closed = false;
+  const recovered = (options.recoverAfter ?? Promise.resolve())
+    .then(() => {
+      if (closed) return 0;
+      recovering = true;
+      return sessions.recover();
+    })
+    .catch((err: unknown) => {
+      logger.warn("exec.recover-failed", { error: err });
+      return 0;
+    });
   const endpoint = dataChannelEndpoint(sessions, logger);
   return {
     sessions,
@@ -43,7 +56,9 @@ export function createExecService(options: {
     ssm: ssmApi(sessions),
     recovered,
     async close() {
-      await recovered;
+      closed = true;
+      // A recovery that never began (the engine never started) is not waited for.
+      if (recovering) await recovered;
       await sessions.close();
       endpoint.close();
     },

@@ -1,11 +1,15 @@
 import type { IncomingMessage } from "node:http";
+import { createRequire } from "node:module";
 import type { Duplex } from "node:stream";
-import { WebSocketServer } from "ws";
+import type * as Ws from "ws";
 import type { Logger } from "../logger.ts";
 import { DATA_CHANNEL_PATH, type ExecSessions } from "./exec-sessions.ts";
 
 /** Frames from the plugin are ≤ 1 KiB of payload plus a 120-byte header; anything far bigger is not one. */
 const MAX_FRAME_BYTES = 64 * 1024;
+
+/** ws (and the zlib it requires) loads with the first data channel, not at every start (~15 ms of it). */
+const loadWs = (): typeof Ws => createRequire(import.meta.url)("ws") as typeof Ws;
 
 export type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
 
@@ -15,7 +19,8 @@ export type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer
  * ExecuteCommand issued and that nobody has used yet are upgraded; anything else gets a plain HTTP error.
  */
 export function dataChannelEndpoint(sessions: ExecSessions, logger: Logger): { handleUpgrade: UpgradeHandler; close(): void } {
-  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES, clientTracking: true });
+  let wss: Ws.WebSocketServer | undefined;
+  const server = (): Ws.WebSocketServer => (wss ??= new (loadWs().WebSocketServer)({ noServer: true, maxPayload: MAX_FRAME_BYTES, clientTracking: true }));
   return {
     handleUpgrade(req, socket, head) {
       socket.on("error", (err) => logger.debug("exec.upgrade-socket-error", { error: err }));
@@ -29,12 +34,13 @@ export function dataChannelEndpoint(sessions: ExecSessions, logger: Logger): { h
         refuse(socket, 403, "Forbidden");
         return;
       }
-      wss.handleUpgrade(req, socket, head, (ws) => {
+      server().handleUpgrade(req, socket, head, (ws) => {
         ws.on("error", (err) => logger.debug("exec.socket-error", { sessionId, error: err }));
         sessions.attach(sessionId, ws);
       });
     },
     close() {
+      if (wss === undefined) return;
       for (const ws of wss.clients) ws.terminate();
       wss.close();
     },

@@ -167,6 +167,9 @@ export class TaskStore {
       );
       CREATE INDEX IF NOT EXISTS tasks_cluster ON tasks (cluster_arn, desired_status);
       CREATE INDEX IF NOT EXISTS tasks_stopped_at ON tasks (stopped_at);
+      -- Covers #load (the indexed columns in store order): without it a restart reads every row's document
+      -- pages (~4 KB a task) to get ~200 bytes of columns, ~100 ms of the path to listening at 10,000 tasks.
+      CREATE INDEX IF NOT EXISTS tasks_load ON tasks (created_at, task_arn, cluster_arn, family, started_by, grp, desired_status, last_status, launch_type, stopped_at);
       CREATE TABLE IF NOT EXISTS task_client_tokens (
         cluster_arn TEXT NOT NULL,
         client_token TEXT NOT NULL,

@@ -15,9 +15,16 @@ export interface SocketProxy {
   readonly accepted: number;
   /** Connections closed at once because `refuse` was on. */
   readonly refused: number;
+  /** Connections accepted while `hold` was on, not yet passed on. */
+  readonly held: number;
   /** Destroys every open connection; while `refuse` is on, new ones are closed at once. */
   cutAll(): void;
   refuse(on: boolean): void;
+  /**
+   * While on, new connections are accepted but not passed on (a daemon slow to answer): what the client
+   * sends waits in its socket; turned off, each is passed on as if it had just arrived.
+   */
+  hold(on: boolean): void;
   close(): Promise<void>;
 }
 
@@ -50,6 +57,8 @@ export async function startTcpProxy(targetPort: number): Promise<Omit<SocketProx
 async function proxyServer(connect: () => Socket, listen: (server: Server) => Promise<void>, afterClose = (): void => {}): Promise<Omit<SocketProxy, "path">> {
   const pairs = new Set<{ a: Socket; b: Socket }>();
   let refusing = false;
+  let holding = false;
+  const held = new Set<Socket>();
   let accepted = 0;
   let refused = 0;
   const server: Server = createServer((client) => {
@@ -58,6 +67,14 @@ async function proxyServer(connect: () => Socket, listen: (server: Server) => Pr
       client.destroy();
       return;
     }
+    if (holding) {
+      held.add(client);
+      client.on("error", () => held.delete(client)).on("close", () => held.delete(client));
+      return;
+    }
+    passOn(client);
+  });
+  const passOn = (client: Socket): void => {
     accepted++;
     const upstream = connect();
     const pair = { a: client, b: upstream };
@@ -71,9 +88,11 @@ async function proxyServer(connect: () => Socket, listen: (server: Server) => Pr
     upstream.on("error", done).on("close", done);
     client.pipe(upstream);
     upstream.pipe(client);
-  });
+  };
   await listen(server);
   const cutAll = (): void => {
+    for (const client of held) client.destroy();
+    held.clear();
     for (const { a, b } of pairs) {
       a.destroy();
       b.destroy();
@@ -90,9 +109,19 @@ async function proxyServer(connect: () => Socket, listen: (server: Server) => Pr
     get refused() {
       return refused;
     },
+    get held() {
+      return held.size;
+    },
     cutAll,
     refuse(on) {
       refusing = on;
+    },
+    hold(on) {
+      holding = on;
+      if (on) return;
+      const waiting = [...held];
+      held.clear();
+      for (const client of waiting) if (!client.destroyed) passOn(client);
     },
     async close() {
       cutAll();

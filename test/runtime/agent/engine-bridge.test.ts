@@ -55,6 +55,7 @@ function setup(
     mode?: EndpointMode;
     /** How the fake awslogs shipping ends (default: never, as for a container that keeps running). */
     shipOutcome?: ShippingOutcome;
+    resumeAfter?: Promise<void>;
   } = {},
 ): Harness {
   const fake = options.fake ?? new FakeRuntime();
@@ -120,6 +121,7 @@ function setup(
     logger: silentLogger,
     db,
     tags: new TagStore(db),
+    resumeAfter: options.resumeAfter,
   });
   cleanups.push(async () => {
     await engine.close();
@@ -405,6 +407,24 @@ describe("agent bridge over the task engine", () => {
     ]);
     const rows = db.prepare("SELECT docker_id FROM agent_log_shipments").all().map((r) => r["docker_id"]);
     expect(rows).toEqual([dockerId]);
+  });
+
+  it("after a restart, resumes shipping only once the engine has re-adopted the containers it reads", async () => {
+    const db = openDatabase(":memory:");
+    const fake = new FakeRuntime();
+    const first = setup({ db, fake });
+    const task = await start(first, [{ ...IDLE, logConfiguration: { logDriver: "awslogs", options: { "awslogs-group": "g" } } }]);
+    await cleanups.pop()!();
+
+    let adopted: () => void = () => {};
+    const second = setup({ db, fake, resumeAfter: new Promise<void>((resolve) => (adopted = resolve)) });
+    await second.bridge.ready;
+    await new Promise((r) => setImmediate(r));
+    expect(second.shipped).toEqual([]);
+    await second.engine.start();
+    adopted();
+    await second.bridge.resumed;
+    expect(second.shipped.map((s) => s.dockerId)).toEqual([container(task, "app").runtimeId]);
   });
 
   it("forgets a container's shipping once all of its output was sent", async () => {

@@ -1,4 +1,4 @@
-import { readdir, readFile } from "node:fs/promises";
+import { promises as fsp } from "node:fs";
 import { PassThrough, type Duplex, type Readable } from "node:stream";
 import type Docker from "dockerode";
 import type { Logger } from "../../logger.ts";
@@ -172,7 +172,7 @@ class DockerExecProcess implements ExecProcess {
 
   /** Only when this process sees the exec's host PID carrying the tag (same PID namespace as the host). */
   async #killOnHost(pid: number): Promise<boolean> {
-    const own = await readFile(`/proc/${pid}/environ`).catch(() => undefined);
+    const own = await fsp.readFile(`/proc/${pid}/environ`).catch(() => undefined);
     if (own === undefined || !own.toString("utf8").split("\0").includes(tagEntry(this.#tag))) return false;
     return sweepOnHost(this.#tag);
   }
@@ -234,9 +234,9 @@ async function sweepOnHost(tag: string): Promise<boolean> {
   const match = tagEntry(tag);
   const tagged = async (): Promise<number[]> => {
     const out: number[] = [];
-    for (const name of await readdir("/proc").catch(() => [] as string[])) {
+    for (const name of await fsp.readdir("/proc").catch(() => [] as string[])) {
       if (!/^\d+$/.test(name)) continue;
-      const environ = await readFile(`/proc/${name}/environ`).catch(() => undefined);
+      const environ = await fsp.readFile(`/proc/${name}/environ`).catch(() => undefined);
       if (environ !== undefined && environ.toString("utf8").split("\0").includes(match)) out.push(Number(name));
     }
     return out;
