@@ -5,7 +5,10 @@ import {
   CreateClusterCommand,
   CreateServiceCommand,
   DeleteServiceCommand,
+  DescribeContainerInstancesCommand,
+  DescribeServicesCommand,
   DescribeTasksCommand,
+  ListContainerInstancesCommand,
   RegisterTaskDefinitionCommand,
   RunTaskCommand,
 } from "@aws-sdk/client-ecs";
@@ -142,8 +145,16 @@ describe("the web console in Chromium", () => {
     await page.getByText(/^No services in cluster /).waitFor();
     await shot("services");
     await page.getByRole("link", { name: "Container instances" }).click();
-    // The local Docker engine is every cluster's container instance.
-    await page.getByText(/^Container instances of /).waitFor();
+    // The local Docker engine is every cluster's container instance: the table shows it as the API does.
+    const table = page.getByRole("table", { name: `Container instances of ${CLUSTER}` });
+    await table.waitFor().catch(failWithScreenshot("container-instances-failed"));
+    const arns = (await t.ecs.send(new ListContainerInstancesCommand({ cluster: CLUSTER }))).containerInstanceArns ?? [];
+    const [instance] = (await t.ecs.send(new DescribeContainerInstancesCommand({ cluster: CLUSTER, containerInstances: arns }))).containerInstances ?? [];
+    const registered = (name: string) => instance?.registeredResources?.find((r) => r.name === name)?.integerValue;
+    const text = await table.textContent();
+    expect(text).toContain(instance?.ec2InstanceId);
+    expect(text).toContain("ACTIVEyes");
+    expect(text).toMatch(new RegExp(`\\d+ / ${registered("CPU")}\\d+ / ${registered("MEMORY")}`));
     await shot("container-instances");
   });
 
@@ -155,8 +166,25 @@ describe("the web console in Chromium", () => {
     expect(await card.textContent()).toContain("1 / 1 / 0");
     expect(await card.textContent()).toContain("COMPLETED");
     await shot("service");
+    // The page's own UpdateService calls: a desired count, then a new deployment.
+    await card.getByLabel("Desired count").fill("2");
+    await card.getByRole("button", { name: "Update desired count" }).click();
+    await card.getByText("2 / 2 / 0", { exact: true }).waitFor({ timeout: 90_000 }).catch(failWithScreenshot("services-failed"));
+    expect((await t.ecs.send(new DescribeServicesCommand({ cluster: CLUSTER, services: ["console-svc"] }))).services?.[0]?.desiredCount).toBe(2);
+    const first = (await t.ecs.send(new DescribeServicesCommand({ cluster: CLUSTER, services: ["console-svc"] }))).services?.[0]?.deployments?.[0]?.id;
+    await card.getByRole("button", { name: "Force new deployment" }).click();
+    // The page reloads after its call: the new PRIMARY deployment beside the one it replaces, then, once the
+    // rolling update is done, the new one alone.
+    const deployments = card.getByRole("table", { name: "Deployments of console-svc" }).locator("tbody tr");
+    await expect.poll(() => deployments.count(), { timeout: 30_000 }).toBe(2);
+    const [now] = (await t.ecs.send(new DescribeServicesCommand({ cluster: CLUSTER, services: ["console-svc"] }))).services?.[0]?.deployments ?? [];
+    expect(now?.id).not.toBe(first);
+    expect(now?.status).toBe("PRIMARY");
+    await expect.poll(() => deployments.allTextContents(), { timeout: 90_000 }).toEqual([expect.stringMatching(new RegExp(`^${now?.id}PRIMARYCOMPLETED`))]);
+    expect(await page.locator("#alerts").textContent()).toBe("");
+    await shot("service-deploying");
     await t.ecs.send(new DeleteServiceCommand({ cluster: CLUSTER, service: "console-svc", force: true }));
-  }, 120_000);
+  }, 180_000);
 
   it("can be used with the keyboard alone", async () => {
     // A fresh load (a goto that only changes the hash would stay in the document).
