@@ -50,7 +50,6 @@ export interface TaskView {
   taskExists(taskArn: string): boolean;
 }
 
-/** Every operation implemented locally; the rest fall through to the upstream proxy. */
 /** What the services contribute to the cluster and tag operations. */
 export interface ServiceView {
   serviceCounts(clusterArn: string): ClusterServiceCounts;
@@ -58,6 +57,7 @@ export interface ServiceView {
   resourceExists(arn: string): boolean;
 }
 
+/** Every operation implemented locally; the rest fall through to the upstream proxy. */
 export function createOperations(
   deps: OperationDeps,
   stores: ControlPlaneStores,
