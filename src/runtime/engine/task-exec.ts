@@ -14,7 +14,7 @@ export function execOnTaskRuntimes(taskOf: (runtimeId: string) => BackendTask | 
     reap: async (runtimeId, options) => {
       const task = taskOf(runtimeId);
       // A container the engine no longer drives is gone, and so is everything it ran.
-      if (task !== undefined) await backend.exec(task).reap(runtimeId, options);
+      return task === undefined ? true : backend.exec(task).reap(runtimeId, options);
     },
   };
 }

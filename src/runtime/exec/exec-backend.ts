@@ -9,9 +9,10 @@ export interface ExecBackend {
   /**
    * Kills every process in the container started under `tag` (as `user`, as it was started) by an exec
    * this server no longer holds (its session was lost in a crash). Never rejects; a stopped or removed
-   * container has nothing left.
+   * container has nothing left. Resolves false when the container's runtime could not be asked (an engine
+   * that is down): the processes may still be there, so the caller tries again later.
    */
-  reap(containerRuntimeId: string, options: { tag: string; user?: string | undefined }): Promise<void>;
+  reap(containerRuntimeId: string, options: { tag: string; user?: string | undefined }): Promise<boolean>;
 }
 
 export interface ExecStartOptions {

@@ -63,6 +63,8 @@ const SHUTDOWN_MESSAGE = "local-ecs-api is shutting down.";
 const STOPPING_STATUSES = new Set(["DEACTIVATING", "STOPPING", "DEPROVISIONING", "STOPPED"]);
 /** A socket that has not presented its token by then is closed. */
 const OPEN_TIMEOUT_MS = 10_000;
+/** How long orphans whose runtime did not answer wait before the next attempt to reap them. */
+const REAP_RETRY_MS = 30_000;
 
 type SessionRecord = {
   target: ExecTarget;
@@ -89,6 +91,9 @@ export class ExecSessions {
   readonly #unsubscribe: () => void;
   readonly #timer: NodeJS.Timeout | undefined;
   #closed = false;
+  #recovering: Promise<number> | undefined;
+  /** When orphans are left whose runtime did not answer: the time of the next attempt. */
+  #reapAgainAt: number | undefined;
 
   constructor(options: ExecSessionsOptions) {
     this.#backend = options.backend;
@@ -187,17 +192,34 @@ export class ExecSessions {
 
   /**
    * Kills what sessions of a previous run of this server left in their containers (it was killed before
-   * it could end them; their clients are gone). Returns how many sessions were reaped.
+   * it could end them; their clients are gone). Returns how many sessions were reaped. Those on a runtime
+   * that does not answer (another engine, down) stay journaled and are tried again every 30 s by tick().
    */
-  async recover(): Promise<number> {
-    const orphans = this.#journal?.all() ?? [];
-    for (const { target, startedAt } of orphans) {
+  recover(): Promise<number> {
+    this.#recovering ??= this.#reapOrphans().finally(() => (this.#recovering = undefined));
+    return this.#recovering;
+  }
+
+  async #reapOrphans(): Promise<number> {
+    let reaped = 0;
+    let left = 0;
+    for (const { target, startedAt } of this.#journal?.all() ?? []) {
+      if (this.#closed) break;
       if (this.#records.has(target.sessionId)) continue;
-      await this.#backend.reap(target.runtimeId, { tag: target.sessionId, user: this.#opts.user });
+      const done = await this.#backend.reap(target.runtimeId, { tag: target.sessionId, user: this.#opts.user });
+      // Closed meanwhile: the journal (and its database) may be gone; the next start tries again.
+      if (this.#closed) break;
+      if (!done) {
+        left++;
+        continue;
+      }
       this.#journal?.delete(target.sessionId);
       this.#audit(target, { connected: true, issuedAt: startedAt, end: { reason: "server-restart" } });
+      reaped++;
     }
-    return orphans.length;
+    this.#reapAgainAt = left === 0 ? undefined : this.#now() + REAP_RETRY_MS;
+    if (left > 0) this.#logger.warn("exec.reap-deferred", { sessions: left, message: "their containers' runtime did not answer: trying again in 30 s" });
+    return reaped;
   }
 
   /** Ends a session as TerminateSession asks; false when there is none. */
@@ -215,6 +237,10 @@ export class ExecSessions {
   /** Timer work (also callable by tests with an injected clock): resends, expiries, idle sessions. */
   tick(): void {
     const now = this.#now();
+    if (this.#reapAgainAt !== undefined && now >= this.#reapAgainAt && this.#recovering === undefined) {
+      this.#reapAgainAt = undefined;
+      void this.recover().catch((err: unknown) => this.#logger.warn("exec.recover-failed", { error: err }));
+    }
     for (const r of [...this.#records.values()]) {
       for (const w of r.waiting) {
         if (now - w.since >= OPEN_TIMEOUT_MS) {

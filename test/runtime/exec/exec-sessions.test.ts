@@ -360,4 +360,40 @@ describe("ECS Exec sessions across a crash", () => {
       db.close();
     }
   });
+
+  it("keeps the orphans of a runtime that does not answer and reaps them once it does (tried every 30 s)", async () => {
+    const db = openDatabase(":memory:");
+    const logger = createLogger("debug", (line) => logs.push(JSON.parse(line) as Record<string, unknown>));
+    const tasks = { get: () => undefined, subscribe: () => () => {} };
+    const { host: _h, ...target } = request({ runtimeId: "runtime-on-engine-2" });
+    new ExecSessionStore(db).put({ ...target, accessKeyId: "AKIDTEST", sessionId: "orphan-1" }, now);
+    backend.unreachable = true;
+    const restarted = createExecService({ backend, tasks, clock: { now: () => new Date(now) }, logger, db, sessions: { tickMs: 0 } });
+    try {
+      expect(await restarted.recovered).toBe(0);
+      expect(new ExecSessionStore(db).all().map((r) => r.target.sessionId)).toEqual(["orphan-1"]);
+      expect(logs.filter((l) => l["event"] === "exec.reap-deferred")).toHaveLength(1);
+      // Still down at the next attempt: kept again.
+      now += 30_000;
+      restarted.sessions.tick();
+      await expect.poll(() => logs.filter((l) => l["event"] === "exec.reap-deferred").length).toBe(2);
+      expect(new ExecSessionStore(db).all()).toHaveLength(1);
+      // The engine answers again: not before the next attempt is due, then reaped and audited once.
+      backend.unreachable = false;
+      now += 29_000;
+      restarted.sessions.tick();
+      expect(backend.reaped).toEqual([]);
+      now += 1_000;
+      restarted.sessions.tick();
+      await expect.poll(() => backend.reaped).toEqual([["runtime-on-engine-2", "orphan-1"]]);
+      await expect.poll(() => new ExecSessionStore(db).all()).toEqual([]);
+      expect(audit().filter((l) => l["reason"] === "server-restart").map((l) => l["sessionId"])).toEqual(["orphan-1"]);
+      now += 60_000;
+      restarted.sessions.tick();
+      expect(backend.reaped).toHaveLength(1);
+    } finally {
+      await restarted.close();
+      db.close();
+    }
+  });
 });

@@ -59,8 +59,13 @@ export class FakeExecBackend implements ExecBackend {
     return p;
   }
 
-  async reap(runtimeId: string, { tag }: { tag: string }): Promise<void> {
+  /** While set, reap answers as for a runtime that does not answer. */
+  unreachable = false;
+
+  async reap(runtimeId: string, { tag }: { tag: string }): Promise<boolean> {
+    if (this.unreachable) return false;
     this.reaped.push([runtimeId, tag]);
+    return true;
   }
 
   /** The next process to start (or the last one, if one already has and none is awaited). */

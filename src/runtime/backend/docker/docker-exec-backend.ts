@@ -75,19 +75,24 @@ export class DockerExecBackend implements ExecBackend {
     return new DockerExecProcess({ docker: this.#docker, container, exec, socket, options, logger: this.#logger, killVia: shell ? this.#killVia : this.#killVia.filter((v) => v !== "container") });
   }
 
-  async reap(containerRuntimeId: string, { tag, user }: { tag: string; user?: string | undefined }): Promise<void> {
+  async reap(containerRuntimeId: string, { tag, user }: { tag: string; user?: string | undefined }): Promise<boolean> {
     const container = this.#docker.getContainer(containerRuntimeId);
+    // Docker answers 404 for a container that is gone (with it, everything it ran); any other failure
+    // means the engine did not answer, and the container may still run the orphans.
     const running = await container.inspect().then(
       (info) => info.State.Running,
-      () => false,
+      (err: { statusCode?: number }) => (err.statusCode === 404 ? false : undefined),
     );
-    if (!running) return;
+    if (running === undefined) return false;
+    if (!running) return true;
     const shell = await hasShell(container);
     for (const via of this.#killVia) {
       if (via === "container" && !shell) continue;
-      if (via === "container" ? await sweepInContainer(container, tag, user, this.#logger) : await sweepOnHost(tag)) return;
+      if (via === "container" ? await sweepInContainer(container, tag, user, this.#logger) : await sweepOnHost(tag)) return true;
     }
     this.#logger.warn("exec.reap-failed", { containerId: containerRuntimeId, tag });
+    // Asked and answered, but nothing could signal the processes: trying again would not help.
+    return true;
   }
 }
 

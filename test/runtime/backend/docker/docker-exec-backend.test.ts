@@ -73,9 +73,14 @@ describe("DockerExecBackend (real Docker)", () => {
     const has = async (text: string): Promise<boolean> => (await processes()).some((l) => l.includes(text));
     await eventually("the orphan's processes", async () => ((await has("sleep 321")) && (await has("sleep 322")) ? true : undefined));
     p.output.destroy();
-    await backend.reap(id, { tag: "orphan" });
+    await expect(backend.reap(id, { tag: "orphan" })).resolves.toBe(true);
     expect(await processes()).toHaveLength(2);
-    await expect(backend.reap("0".repeat(64), { tag: "orphan" })).resolves.toBeUndefined();
+    await expect(backend.reap("0".repeat(64), { tag: "orphan" })).resolves.toBe(true);
+  });
+
+  it("says so when the engine does not answer (the orphans may still be there: try again later)", async () => {
+    const down = new DockerExecBackend(new Docker({ socketPath: `/tmp/lecs-no-docker-${process.pid}.sock` }), silentLogger);
+    await expect(down.reap(id, { tag: "orphan" })).resolves.toBe(false);
   });
 
   it("leaves a session's own processes alone when reaping another tag", async () => {
