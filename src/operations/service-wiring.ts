@@ -1,9 +1,10 @@
 import { createHash, randomUUID } from "node:crypto";
 import type { EcsOperations } from "../../generated/operations.ts";
 import type { Cluster } from "../../generated/shapes.ts";
+import type { ObservedTaskProtectionStore } from "../runtime/agent/task-protection-store.ts";
 import { regionOf } from "../runtime/arns.ts";
 import type { EventPublisher } from "../runtime/events/event-publisher.ts";
-import { ServiceScheduler } from "../runtime/services/service-scheduler.ts";
+import { ServiceScheduler, type TaskProtectionView } from "../runtime/services/service-scheduler.ts";
 import { instancePlacement, singleInstancePlacement, type InstancePlacer } from "../runtime/services/service-placement.ts";
 import type { ServiceTasks } from "../runtime/services/service-tasks.ts";
 import { ServiceDeploymentStore } from "../runtime/store/service-deployment-store.ts";
@@ -63,6 +64,8 @@ export function wireServices(
     useHooks?: ((hooks: TaskEngineHooks) => void) | undefined;
     /** The EC2 instance id of a container instance (target registration); derived when unknown. */
     ec2InstanceIdOf?: ((containerInstanceArn: string) => string | undefined) | undefined;
+    /** Task scale-in protection (the agent's store, shared with the API): the scheduler honours it. */
+    protection?: ObservedTaskProtectionStore | undefined;
     /** Test seams: ELBv2 and Cloud Map clients other than the SDK ones the configuration asks for. */
     targetGroups?: TargetGroups | undefined;
     cloudMap?: CloudMap | undefined;
@@ -88,6 +91,7 @@ export function wireServices(
     loadBalancerHealth: (arn) => gateways.health(arn),
     retired: (arn) => gateways.retired(arn),
     ...(options.instances === undefined ? {} : { instanceDraining: options.instances.draining }),
+    ...(options.protection === undefined ? {} : { protection: protectionView(options.protection) }),
     services,
     serviceDeployments,
     serviceRevisions,
@@ -186,5 +190,12 @@ export function wireServices(
       registrations.close();
       void gateways.close();
     },
+  };
+}
+
+function protectionView(store: ObservedTaskProtectionStore): TaskProtectionView {
+  return {
+    protectedUntil: (taskArn) => store.get(taskArn).expirationDate?.getTime(),
+    subscribe: (listener) => store.subscribe(listener),
   };
 }

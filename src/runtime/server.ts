@@ -201,6 +201,7 @@ export async function createServer(options: ServerOptions = {}): Promise<LocalEc
     const serviceWiring = wireServices(deps, stores, engine, {
       hostId: store.instanceId(),
       events,
+      protection: agent.protection,
       useHooks: (hooks) => engine.use(hooks),
       ec2InstanceIdOf: (arn) => clusterCapacity?.registry.get(arn)?.ec2InstanceId,
       // Services are placed on the container instances like RunTask's tasks (one local instance without them).

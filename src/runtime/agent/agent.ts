@@ -11,7 +11,7 @@ import { CredentialsRegistry } from "./credentials-registry.ts";
 import type { AgentEndpoint, AgentEndpointRequest } from "./agent-endpoint.ts";
 import { RoleCredentialsProvider } from "./role-credentials.ts";
 import { SecretsResolver } from "./secrets.ts";
-import { MemoryTaskProtectionStore, SqliteTaskProtectionStore, type TaskProtectionStore } from "./task-protection-store.ts";
+import { MemoryTaskProtectionStore, ObservedTaskProtectionStore, SqliteTaskProtectionStore, type TaskProtectionStore } from "./task-protection-store.ts";
 
 export interface AgentOptions {
   config: Config;
@@ -34,7 +34,7 @@ export interface Agent {
   readonly registry: CredentialsRegistry;
   readonly secrets: SecretsResolver;
   readonly awslogs: AwsLogsShipper;
-  readonly protection: TaskProtectionStore;
+  readonly protection: ObservedTaskProtectionStore;
   readonly server: AgentServer;
   /** Set once `start` has resolved. */
   readonly endpoint: AgentEndpoint | undefined;
@@ -54,9 +54,9 @@ export function createAgent(options: AgentOptions): Agent {
     onRegister: (b) => credentials.prefetch(b.roleArn, b.taskArn),
     onUnregisterTask: (taskArn) => credentials.forgetTask(taskArn),
   });
-  const protection =
-    options.protection ??
-    (options.db === undefined ? new MemoryTaskProtectionStore(options.clock) : new SqliteTaskProtectionStore(options.db, options.clock));
+  const protection = new ObservedTaskProtectionStore(
+    options.protection ?? (options.db === undefined ? new MemoryTaskProtectionStore(options.clock) : new SqliteTaskProtectionStore(options.db, options.clock)),
+  );
   const stats = (taskArn: string, containerName: string) => options.containers.stats(taskArn, containerName);
   const server = createAgentServer({ resolveEndpoint: options.resolveEndpoint, registry, credentials, stats, protection, logger: log });
   const awslogs = new AwsLogsShipper({ source: options.containers, clients, credentials, logger: log });

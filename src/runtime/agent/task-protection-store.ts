@@ -111,3 +111,37 @@ export class SqliteTaskProtectionStore implements TaskProtectionStore {
     this.#delete.run(taskArn);
   }
 }
+
+/**
+ * A protection store that says when a task's protection was set or cleared (from the API or the agent
+ * endpoint alike): the service scheduler looks at the task's service again, as a deployment or a scale-in
+ * waiting on that task may now go on.
+ */
+export class ObservedTaskProtectionStore implements TaskProtectionStore {
+  readonly #inner: TaskProtectionStore;
+  readonly #listeners = new Set<(taskArn: string) => void>();
+
+  constructor(inner: TaskProtectionStore) {
+    this.#inner = inner;
+  }
+
+  /** Called after every update; returns the unsubscribe function. */
+  subscribe(listener: (taskArn: string) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  get(taskArn: string): TaskProtection {
+    return this.#inner.get(taskArn);
+  }
+
+  update(taskArn: string, protectionEnabled: boolean, expiresInMinutes?: number): TaskProtection {
+    const result = this.#inner.update(taskArn, protectionEnabled, expiresInMinutes);
+    for (const l of this.#listeners) l(taskArn);
+    return result;
+  }
+
+  delete(taskArn: string): void {
+    this.#inner.delete(taskArn);
+  }
+}

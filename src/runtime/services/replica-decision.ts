@@ -45,6 +45,10 @@ export const STOP_REASONS = {
  * - Tasks on a DRAINING container instance are replaced elsewhere: PENDING ones are stopped at once,
  *   RUNNING ones once their replacements keep the service within minimumHealthyPercent/maximumPercent
  *   ("Draining behavior for services").
+ * - Task scale-in protection: a protected task is not stopped by a scale-in (another one is, if any) nor
+ *   by a deployment; the deployment waits for the protection to be cleared or to expire ("Protect your
+ *   Amazon ECS tasks from being terminated by scale-in events"). Unhealthy tasks, tasks on a draining
+ *   instance and a deleted service's tasks are stopped all the same.
  * - One deployment, all its tasks healthy: the deployment COMPLETES and the service reaches a steady state.
  */
 export function decideReplica(input: DecisionInput): Decision {
@@ -99,10 +103,19 @@ export function decideReplica(input: DecisionInput): Decision {
     }
   };
   const scalingReason = (t: SchedTask): string => STOP_REASONS.scaling(t.startedBy ?? "");
+  /** Protected tasks a scale-in or a deployment passed over: looked at again when the first protection ends. */
+  let shielded = 0;
+  const unprotected = (tasks: readonly SchedTask[]): SchedTask[] =>
+    tasks.filter((t) => {
+      if (t.protectedUntil === undefined || t.protectedUntil <= now) return true;
+      shielded++;
+      wake(t.protectedUntil);
+      return false;
+    });
 
   // Tasks of drained deployments that still run (e.g. found again after a restart).
   stop(
-    ours.filter((t) => isLive(t) && book.retired.includes(t.startedBy ?? "")),
+    unprotected(ours.filter((t) => isLive(t) && book.retired.includes(t.startedBy ?? ""))),
     scalingReason,
     true,
   );
@@ -269,7 +282,7 @@ export function decideReplica(input: DecisionInput): Decision {
         (a, b) =>
           Number(isHealthy(a, checked)) - Number(isHealthy(b, checked)) || (b.startedAt ?? b.createdAt) - (a.startedAt ?? a.createdAt),
       );
-      stop(order.slice(0, primaryLive.length - desired), scalingReason, true);
+      stop(unprotected(order).slice(0, primaryLive.length - desired), scalingReason, true);
     }
 
     if (primary.rolloutState !== "FAILED") {
@@ -307,8 +320,8 @@ export function decideReplica(input: DecisionInput): Decision {
     for (const old of olds) {
       const live = liveOf(old.id);
       const checked = facts(old.id).healthChecked;
-      stop(live.filter((t) => !isHealthy(t, checked)), scalingReason, true);
-      const healthy = live.filter((t) => isHealthy(t, checked));
+      stop(unprotected(live.filter((t) => !isHealthy(t, checked))), scalingReason, true);
+      const healthy = unprotected(live.filter((t) => isHealthy(t, checked)));
       const n = Math.max(0, Math.min(canStop, healthy.length));
       if (n > 0) {
         stop(healthy.slice(0, n), scalingReason, true);
@@ -338,7 +351,7 @@ export function decideReplica(input: DecisionInput): Decision {
 
   // Neither a start nor a stop is possible and nothing is in flight: the configuration forbids progress.
   const inFlight = ours.some((t) => isStarting(t) || (t.desiredStatus === "STOPPED" && t.lastStatus !== "STOPPED"));
-  if (want > 0 && started === 0 && room === 0 && stoppedHealthy === 0 && allowance > 0 && placeable > 0 && !inFlight && olds.length > 0) {
+  if (want > 0 && started === 0 && room === 0 && stoppedHealthy === 0 && allowance > 0 && placeable > 0 && !inFlight && olds.length > 0 && shielded === 0) {
     effects.push({ kind: "event", message: serviceEvents.deploymentConfigurationStuck(name), condition: true });
   }
 

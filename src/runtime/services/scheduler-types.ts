@@ -30,6 +30,8 @@ export interface SchedTask {
   stopCode: string | undefined;
   /** Its container instance is DRAINING: the task is to be replaced elsewhere. */
   draining?: boolean | undefined;
+  /** Task scale-in protection: until then (epoch ms) neither a scale-in nor a deployment stops it. */
+  protectedUntil?: number | undefined;
 }
 
 export function schedTaskOf(task: Task): SchedTask {

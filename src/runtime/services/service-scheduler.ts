@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { Cluster, Deployment, Service, Tag, TaskDefinition, TaskSet } from "../../../generated/shapes.ts";
+import type { Cluster, Deployment, Service, Tag, Task, TaskDefinition, TaskSet } from "../../../generated/shapes.ts";
 import { clusterNameOf, regionOf, taskIdOf } from "../arns.ts";
 import type { Clock, Timer } from "../clock.ts";
 import type { RunTaskSpec } from "../engine/engine-types.ts";
@@ -43,6 +43,14 @@ export interface ServiceSchedulerOptions {
   retired?: (serviceArn: string) => void;
   /** Whether a container instance is DRAINING (its service tasks are replaced elsewhere). */
   instanceDraining?: (containerInstanceArn: string) => boolean;
+  /** Task scale-in protection (UpdateTaskProtection, the agent endpoint) and its changes. */
+  protection?: TaskProtectionView;
+}
+
+export interface TaskProtectionView {
+  /** Epoch ms the task's protection ends; undefined when it is not protected. */
+  protectedUntil(taskArn: string): number | undefined;
+  subscribe(listener: (taskArn: string) => void): () => void;
 }
 
 /** After an unexpected error a service is looked at again this much later (never in a tight loop). */
@@ -65,6 +73,7 @@ export class ServiceScheduler {
   readonly #wakeups = new Map<string, { at: number; timer: Timer }>();
   #flushScheduled = false;
   #unsubscribe: (() => void) | undefined;
+  #unsubscribeProtection: (() => void) | undefined;
   /** Pokes before start() (services changed while Docker is not there yet) wait for it. */
   #started = false;
   #closed = false;
@@ -76,11 +85,17 @@ export class ServiceScheduler {
 
   /** Subscribes to task changes and evaluates every service once (re-adopting what a restart left). */
   start(): void {
-    this.#unsubscribe = this.#o.tasks.subscribe((task) => {
+    const pokeServiceOf = (task: Task): void => {
       const group = task.group;
       if (group === undefined || !group.startsWith("service:") || task.clusterArn === undefined) return;
       const arn = this.#o.services.liveArn(task.clusterArn, group.slice("service:".length));
       if (arn !== undefined) this.poke(arn);
+    };
+    this.#unsubscribe = this.#o.tasks.subscribe(pokeServiceOf);
+    // A scale-in or deployment may be waiting on a protected task.
+    this.#unsubscribeProtection = this.#o.protection?.subscribe((taskArn) => {
+      const task = this.#o.tasks.get(taskArn);
+      if (task !== undefined) pokeServiceOf(task);
     });
     this.#started = true;
     for (const record of this.#o.services.live()) this.poke(record.service.serviceArn ?? "");
@@ -89,6 +104,7 @@ export class ServiceScheduler {
   close(): void {
     this.#closed = true;
     this.#unsubscribe?.();
+    this.#unsubscribeProtection?.();
     for (const w of this.#wakeups.values()) w.timer.cancel();
     this.#wakeups.clear();
   }
@@ -144,7 +160,8 @@ export class ServiceScheduler {
       tasks: tasks.map((task) => {
         const t = schedTaskOf(task);
         const draining = task.containerInstanceArn !== undefined && this.#o.instanceDraining?.(task.containerInstanceArn) === true;
-        const withDrain = draining ? { ...t, draining } : t;
+        const protectedUntil = task.lastStatus === "STOPPED" ? undefined : this.#o.protection?.protectedUntil(t.arn);
+        const withDrain = draining || protectedUntil !== undefined ? { ...t, draining, protectedUntil } : t;
         return lb === undefined || t.healthStatus === "UNHEALTHY" ? withDrain : { ...withDrain, healthStatus: lb(t.arn) ?? "UNKNOWN" };
       }),
       desiredCount,

@@ -251,6 +251,75 @@ describe("replica scheduler: tasks on a DRAINING container instance", () => {
   });
 });
 
+describe("replica scheduler: task scale-in protection", () => {
+  // "Protect your Amazon ECS tasks from being terminated by scale-in events": neither a scale-in nor a
+  // deployment stops a protected task; it waits for the protection to be cleared or to expire.
+  const NOW = T0 + 120_000;
+  const until = NOW + 60_000;
+  const steadyService = (desired: number) => service({ desired, deployments: [deployment(D1, TD1, desired, { rolloutState: "COMPLETED" })] });
+  const stoppedArns = (d: ReturnType<typeof decideReplica>) => d.effects.flatMap((e) => (e.kind === "stop" ? e.taskArns : []));
+
+  it.each([
+    // desired, running, of them protected → stopped (always unprotected ones), wake-up at the protection's end
+    [2, 4, 1, 2, true],
+    [2, 4, 2, 2, true],
+    [1, 4, 3, 1, true],
+    [0, 3, 3, 0, true],
+    [0, 3, 0, 3, false],
+  ])("scale-in to %i of %i running tasks, %i protected → %i stopped", (desired, running, protectedCount, stops, wakes) => {
+    const all = [...tasks(protectedCount, D1, "running", { protectedUntil: until }), ...tasks(running - protectedCount, D1)];
+    const d = decideReplica(input({ service: steadyService(desired), book: book({ steady: true }), tasks: all, now: NOW }));
+    const stopped = stoppedArns(d);
+    expect(stopped).toHaveLength(stops);
+    for (const arn of stopped) expect(all.find((t) => t.arn === arn)?.protectedUntil).toBeUndefined();
+    expect(d.wakeAt).toBe(wakes ? until : undefined);
+    // Protected extras keep the service from its steady state until they go.
+    const left = all.filter((t) => !stopped.includes(t.arn));
+    const after = decideReplica(input({ service: d.service, book: d.book, tasks: left, now: NOW + 1_000 }));
+    expect(stoppedArns(after)).toEqual([]);
+    expect(after.book.steady).toBe(left.length === desired);
+  });
+
+  it("an expired protection protects nothing", () => {
+    const all = [...tasks(2, D1, "running", { protectedUntil: NOW }), ...tasks(1, D1)];
+    const d = decideReplica(input({ service: steadyService(1), book: book({ steady: true }), tasks: all, now: NOW }));
+    expect(stoppedArns(d)).toHaveLength(2);
+  });
+
+  it("a rolling deployment leaves the old deployment's protected tasks running and does not complete until their protection ends", () => {
+    const { svc, b } = rollout(2, { min: 100, max: 200 });
+    const old = [task(D1, "running", { protectedUntil: until }), task(D1)];
+    const d = decideReplica(input({ service: svc, book: b, tasks: [...old, ...tasks(2, D2)], now: NOW }));
+    expect(stoppedArns(d)).toEqual([old[1]!.arn]);
+    expect(d.wakeAt).toBe(until);
+    const waiting = decideReplica(input({ service: d.service, book: d.book, tasks: [old[0]!, ...tasks(2, D2)], now: NOW + 1_000 }));
+    expect(stoppedArns(waiting)).toEqual([]);
+    expect(waiting.service.deployments?.map((x) => [x.id, x.desiredCount])).toEqual([
+      [D2, 2],
+      [D1, 1],
+    ]);
+    expect(waiting.service.deployments?.[0]?.rolloutState).toBe("IN_PROGRESS");
+    // No "unable to make progress" event: the deployment waits for the protection, not on its configuration.
+    expect(summary(waiting.effects).filter((e) => e.startsWith("event"))).toEqual([]);
+    // Protection over: the task goes, then the deployment completes.
+    const over = decideReplica(input({ service: waiting.service, book: waiting.book, tasks: [old[0]!, ...tasks(2, D2)], now: until }));
+    expect(stoppedArns(over)).toEqual([old[0]!.arn]);
+  });
+
+  it("does not shield unhealthy tasks, tasks on a draining instance, or a deleted service's tasks", () => {
+    const units = { [D1]: { healthChecked: true } };
+    const sick = task(D1, "running", { startedAt: T0, healthStatus: "UNHEALTHY", protectedUntil: until });
+    const unhealthy = decideReplica(input({ service: steadyService(1), units, book: book({ steady: true }), tasks: [sick], now: NOW }));
+    expect(stoppedArns(unhealthy)).toEqual([sick.arn]);
+    const leaving = task(D1, "running", { draining: true, protectedUntil: until });
+    const drained = decideReplica(input({ service: steadyService(1), book: book({ steady: true }), tasks: [leaving, task(D1)], now: NOW }));
+    expect(stoppedArns(drained)).toEqual([leaving.arn]);
+    const deleted = service({ desired: 0, status: "DRAINING", deployments: [deployment(D1, TD1, 0, { rolloutState: "COMPLETED" })] });
+    const kept = task(D1, "running", { protectedUntil: until });
+    expect(stoppedArns(decideReplica(input({ service: deleted, book: book({ steady: true }), tasks: [kept], now: NOW })))).toEqual([kept.arn]);
+  });
+});
+
 describe("replica scheduler: health checks and the grace period", () => {
   const svc = (grace: number) => service({ desired: 1, grace, deployments: [deployment(D1, TD1, 1, { rolloutState: "COMPLETED" })] });
   const units = { [D1]: { healthChecked: true } };
