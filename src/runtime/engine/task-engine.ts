@@ -15,6 +15,7 @@ import { newTaskDocument, taskPlanOf, upgradeRuntimeState, type TaskDocument } f
 import { applyConnectivity, applyEvent, Reconciler } from "./task-reconciler.ts";
 import { fingerprintOf, renderTask, summaryOf } from "./task-render.ts";
 import { execOnTaskRuntimes } from "./task-exec.ts";
+import { TaskHooks } from "./task-hooks.ts";
 import { TaskRunner } from "./task-runner.ts";
 import { STOP_CODES, STOPPED_REASONS, namedError } from "./task-status.ts";
 import { actionKey, decideStep, enterStatus, failTask, nextTaskStatus, setDesiredStopped, type TaskAction } from "./task-transitions.ts";
@@ -70,7 +71,7 @@ export class TaskEngine {
   readonly #defaultStopTimeoutSec: number;
   readonly #purgeIntervalMs: number;
   readonly #runner: TaskRunner;
-  #hooks: TaskEngineHooks[] = [];
+  readonly #hooks: TaskHooks;
   #work = new Map<string, Working>();
   #listeners = new Set<(task: Task) => void>();
   #subscription: { close(): void } | undefined;
@@ -87,14 +88,15 @@ export class TaskEngine {
     this.#arns = options.arns;
     this.#clock = options.clock;
     this.#logger = options.logger.child({ component: "task-engine" });
-    if (options.hooks !== undefined) this.#hooks.push(options.hooks);
+    this.#hooks = new TaskHooks(this.#logger);
+    if (options.hooks !== undefined) this.#hooks.use(options.hooks);
     this.#defaultStopTimeoutSec = options.defaultStopTimeoutSec ?? 30;
     this.#purgeIntervalMs = options.purgeIntervalMs ?? 60_000;
     this.#runner = new TaskRunner({
       backend: this.#backend,
       clock: this.#clock,
       logger: this.#logger,
-      hooks: () => this.#hooks,
+      hooks: () => this.#hooks.all(),
       snapshot: (w) => this.#store.get(w.task.taskArn ?? "") ?? w.task,
       commit: (w) => this.#commit(w),
       started: (w, name, observed) => this.#notifyStarted(w, name, observed),
@@ -113,10 +115,7 @@ export class TaskEngine {
 
   /** Registers hooks (e.g. the agent endpoints); returns an unregister function. */
   use(hooks: TaskEngineHooks): () => void {
-    this.#hooks.push(hooks);
-    return () => {
-      this.#hooks = this.#hooks.filter((h) => h !== hooks);
-    };
+    return this.#hooks.use(hooks);
   }
 
   /** Re-adopts persisted tasks, subscribes to the backend's events and reconciles once. */
@@ -336,16 +335,7 @@ export class TaskEngine {
 
   /** beforeStop hooks (load balancer draining): the containers are stopped once every one has settled. */
   #holdWhileDraining(w: Working): void {
-    const snapshot = this.#store.get(w.task.taskArn ?? "") ?? w.task;
-    const holds: Promise<void>[] = [];
-    for (const h of this.#hooks) {
-      try {
-        const hold = h.beforeStop?.(snapshot);
-        if (hold !== undefined) holds.push(hold);
-      } catch (err) {
-        this.#logger.warn("hook-failed", { error: err });
-      }
-    }
+    const holds = this.#hooks.beforeStop(this.#store.get(w.task.taskArn ?? "") ?? w.task);
     if (holds.length === 0) return;
     w.state.draining = true;
     void Promise.allSettled(holds).then((outcomes) => {
@@ -375,7 +365,7 @@ export class TaskEngine {
       // Keep bookkeeping of tasks whose containers still await cleanup.
       if (w !== undefined && w.state.cleanedUp) this.#work.delete(arn);
     }
-    if (purged.length > 0) for (const h of this.#hooks) safely(this.#logger, () => h.onTasksPurged?.(purged));
+    if (purged.length > 0) this.#hooks.tasksPurged(purged);
     return purged;
   }
 
@@ -421,7 +411,7 @@ export class TaskEngine {
       w.wakeTimer?.cancel();
       this.#scheduleCleanup(w);
       const snapshot = this.#store.get(w.task.taskArn ?? "");
-      if (snapshot !== undefined) for (const h of this.#hooks) safely(this.#logger, () => h.onTaskStopped?.(snapshot));
+      if (snapshot !== undefined) this.#hooks.taskStopped(snapshot);
     }
   }
 
@@ -552,7 +542,7 @@ export class TaskEngine {
   /** Hooks see the started container as the runtime reported it. */
   #notifyStarted(w: Working, name: string, observed: ObservedContainer): void {
     const fresh = this.#store.get(w.task.taskArn ?? "");
-    if (fresh !== undefined) for (const h of this.#hooks) safely(this.#logger, () => h.onContainerStarted?.(fresh, name, observed));
+    if (fresh !== undefined) this.#hooks.containerStarted(fresh, name, observed);
   }
 }
 
