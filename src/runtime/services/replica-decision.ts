@@ -1,7 +1,16 @@
 import type { Deployment, Service } from "../../../generated/shapes.ts";
+import { bakeTimeMs, blueGreenStep, isBlueGreen, type BlueGreenStep } from "./blue-green-decision.ts";
 import { circuitBreakerThreshold, maximumTasks, minimumHealthyTasks } from "./deployment-math.ts";
 import { followPrimary, newDeployment, ROLLOUT_REASON, specOf } from "./deployment-records.ts";
-import { percents, type Decision, type DecisionInput, type Effect, type SchedTask, type ServiceBook } from "./scheduler-types.ts";
+import {
+  percents,
+  type Decision,
+  type DecisionInput,
+  type DeploymentLink,
+  type Effect,
+  type SchedTask,
+  type ServiceBook,
+} from "./scheduler-types.ts";
 import { serviceEvents } from "./service-events.ts";
 import {
   accountStops,
@@ -50,6 +59,10 @@ export const STOP_REASONS = {
  *   Amazon ECS tasks from being terminated by scale-in events"). Unhealthy tasks, tasks on a draining
  *   instance and a deleted service's tasks are stopped all the same.
  * - One deployment, all its tasks healthy: the deployment COMPLETES and the service reaches a steady state.
+ * - The BLUE_GREEN strategy (blue-green-decision.ts): the new (green) deployment is scaled to the desired
+ *   count whatever maximumPercent says, the older (blue) ones keep every task until green is healthy and
+ *   the bake time is over, then they are stopped at once; the service deployment reports its
+ *   lifecycleStage. A rollback goes back to blue, which still runs, and stops green.
  */
 export function decideReplica(input: DecisionInput): Decision {
   const { now } = input;
@@ -260,6 +273,11 @@ export function decideReplica(input: DecisionInput): Decision {
     return { service, book, effects, wakeAt };
   }
 
+  // A blue/green deployment in progress. Its rollback is not one: blue runs already, green just goes.
+  const primaryLink = primary === undefined ? undefined : book.links[primary.id ?? ""];
+  const greenLink: DeploymentLink | undefined =
+    primary?.rolloutState === "IN_PROGRESS" && primaryLink?.sdStatus !== "ROLLBACK_IN_PROGRESS" && isBlueGreen(service) ? primaryLink : undefined;
+
   const { min, max } = percents(service.deploymentConfiguration, service.schedulingStrategy === "DAEMON");
   const minHealthy = minimumHealthyTasks(desired, min);
   const maxLive = maximumTasks(desired, max);
@@ -287,7 +305,8 @@ export function decideReplica(input: DecisionInput): Decision {
 
     if (primary.rolloutState !== "FAILED") {
       want = Math.max(0, desired - liveOf(primary.id).filter((t) => t.draining !== true).length);
-      room = Math.max(0, maxLive - liveTotal());
+      // Blue/green: green is scaled up to 100 % next to blue (ECS needs room for 200 %), whatever maximumPercent.
+      room = greenLink !== undefined ? Number.POSITIVE_INFINITY : Math.max(0, maxLive - liveTotal());
       const gate = launchAllowance(book, ours, now);
       allowance = gate.allowed;
       if (gate.wakeAt !== undefined && want > 0) wake(gate.wakeAt);
@@ -314,8 +333,21 @@ export function decideReplica(input: DecisionInput): Decision {
   stop(unhealthy, () => STOP_REASONS.unhealthy, true);
 
   // Drain older deployments within minimumHealthyPercent. A failed primary keeps them: it launches nothing.
+  // Blue/green: blue keeps every task until green is healthy and the bake time is over, then goes at once.
   const olds = deployments.filter((d) => d.status !== "PRIMARY").sort((a, b) => (a.createdAt?.getTime() ?? 0) - (b.createdAt?.getTime() ?? 0));
-  if (primary === undefined || primary.rolloutState !== "FAILED") {
+  let blueGreen: BlueGreenStep | undefined;
+  if (greenLink !== undefined && primary !== undefined) {
+    blueGreen = blueGreenStep({
+      stage: greenLink.lifecycleStage,
+      bakeStartedAt: greenLink.bakeStartedAt,
+      greenReady: started === 0 && liveOf(primary.id).length === desired && healthyOf(primary).length === desired,
+      hasBlue: olds.some((d) => liveOf(d.id).length > 0),
+      bakeMs: bakeTimeMs(service.deploymentConfiguration),
+      now,
+    });
+    if (blueGreen.wakeAt !== undefined) wake(blueGreen.wakeAt);
+    if (blueGreen.cleanUp) for (const old of olds) stop(unprotected(liveOf(old.id)), scalingReason, true);
+  } else if (primary === undefined || primary.rolloutState !== "FAILED") {
     let canStop = deployments.reduce((n, d) => n + healthyOf(d).length, 0) - minHealthy;
     for (const old of olds) {
       const live = liveOf(old.id);
@@ -374,10 +406,27 @@ export function decideReplica(input: DecisionInput): Decision {
       primary.updatedAt = at;
     }
     const link = book.links[primary.id ?? ""];
+    const stage = blueGreen !== undefined && link !== undefined && link.lifecycleStage !== blueGreen.stage ? blueGreen.stage : undefined;
+    if (blueGreen !== undefined && link !== undefined) {
+      link.lifecycleStage = blueGreen.stage;
+      link.bakeStartedAt = blueGreen.bakeStartedAt;
+    }
     if (link?.sdStatus === "PENDING") {
       link.sdStatus = "IN_PROGRESS";
-      effects.push({ kind: "serviceDeployment", arn: link.serviceDeploymentArn, patch: { status: "IN_PROGRESS", startedAt: at } });
+      const patch: Effect & { kind: "serviceDeployment" } = { kind: "serviceDeployment", arn: link.serviceDeploymentArn, patch: { status: "IN_PROGRESS", startedAt: at } };
+      if (stage !== undefined) patch.patch.lifecycleStage = stage;
+      effects.push(patch);
       effects.push({ kind: "notify", notice: { type: "deployment", eventName: "SERVICE_DEPLOYMENT_IN_PROGRESS", deploymentId: primary.id ?? "" } });
+      const hooks = service.deploymentConfiguration?.lifecycleHooks ?? [];
+      if (hooks.length > 0) {
+        effects.push({
+          kind: "log",
+          event: "deployment-lifecycle-hooks-not-run",
+          fields: { deploymentId: primary.id, hookTargetArns: hooks.map((h) => h.hookTargetArn), note: "lifecycle hooks are recorded but not invoked locally" },
+        });
+      }
+    } else if (stage !== undefined && link !== undefined) {
+      effects.push({ kind: "serviceDeployment", arn: link.serviceDeploymentArn, patch: { lifecycleStage: stage } });
     }
   }
 
@@ -389,7 +438,9 @@ export function decideReplica(input: DecisionInput): Decision {
     !acted &&
     !ours.some((t) => isLive(t) && t.draining === true) &&
     liveOf(primary.id).length === desired &&
-    healthyOf(primary).length === desired;
+    healthyOf(primary).length === desired &&
+    // A blue/green deployment completes after its bake time, once blue is cleaned up.
+    (blueGreen === undefined || blueGreen.stage === "CLEAN_UP");
   if (steady && primary !== undefined) {
     if (primary.rolloutState === "IN_PROGRESS") {
       primary.rolloutState = "COMPLETED";

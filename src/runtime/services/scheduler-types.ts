@@ -7,6 +7,7 @@ import type {
   Service,
   ServiceConnectConfiguration,
   ServiceDeploymentCircuitBreaker,
+  ServiceDeploymentLifecycleStage,
   ServiceDeploymentStatus,
   ServiceVolumeConfiguration,
   Task,
@@ -71,6 +72,10 @@ export interface DeploymentLink {
   serviceRevisionArn: string;
   /** Mirror of the service deployment's status, so decisions need not read that store. */
   sdStatus: ServiceDeploymentStatus;
+  /** A blue/green deployment's lifecycle stage (mirrored to its service deployment). */
+  lifecycleStage?: ServiceDeploymentLifecycleStage | undefined;
+  /** When a blue/green deployment's bake time began (epoch ms): it ends bakeTimeInMinutes later. */
+  bakeStartedAt?: number | undefined;
 }
 
 /**
@@ -119,6 +124,7 @@ export interface ServiceDeploymentPatch {
   stoppedAt?: Date;
   rollback?: Rollback;
   deploymentCircuitBreaker?: ServiceDeploymentCircuitBreaker;
+  lifecycleStage?: ServiceDeploymentLifecycleStage;
   /** Freeze the target revision's counts (the deployment finished). */
   finalCounts?: { running: number; pending: number; requested: number };
 }
@@ -148,6 +154,8 @@ export type Effect =
   | { kind: "stop"; taskArns: string[]; taskIds: string[]; reason: string; announce: boolean; taskSetId?: string | undefined }
   | { kind: "event"; message: string; condition?: boolean; notice?: SchedulerNotice }
   | { kind: "notify"; notice: SchedulerNotice }
+  /** A line in the server's log (what the emulator leaves out, said once). */
+  | { kind: "log"; event: string; fields: Record<string, unknown> }
   | { kind: "serviceDeployment"; arn: string; patch: ServiceDeploymentPatch };
 
 export interface DecisionInput {

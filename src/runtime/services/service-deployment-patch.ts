@@ -10,6 +10,7 @@ export function applyServiceDeploymentPatch(sd: ServiceDeployment, patch: Servic
   if (patch.stoppedAt !== undefined) sd.stoppedAt = patch.stoppedAt;
   if (patch.rollback !== undefined) sd.rollback = patch.rollback;
   if (patch.deploymentCircuitBreaker !== undefined) sd.deploymentCircuitBreaker = patch.deploymentCircuitBreaker;
+  if (patch.lifecycleStage !== undefined) sd.lifecycleStage = patch.lifecycleStage;
   if (patch.finalCounts !== undefined && sd.targetServiceRevision !== undefined) {
     sd.targetServiceRevision = {
       ...sd.targetServiceRevision,

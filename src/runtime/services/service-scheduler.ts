@@ -264,6 +264,9 @@ export class ServiceScheduler {
         case "notify":
           this.#notify(service, effect.notice, at);
           break;
+        case "log":
+          this.#log.warn(effect.event, { service: service.serviceArn, ...effect.fields });
+          break;
         case "start": {
           const ids = this.#start(service, effect.unitId, effect.count, plans.get(effect.unitId)?.launches ?? []);
           if (ids.length > 0) event(serviceEvents.started(eventPrefix(name, effect.taskSetId), ids, effect.unhealthyReplaced));

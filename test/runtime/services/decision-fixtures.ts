@@ -108,6 +108,8 @@ export function summary(effects: readonly Effect[]): string[] {
         return `sd ${e.patch.status ?? "(update)"}`;
       case "notify":
         return `notify ${e.notice.eventName}`;
+      case "log":
+        return `log ${e.event}`;
     }
   });
 }
