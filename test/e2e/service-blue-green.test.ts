@@ -87,7 +87,12 @@ it("UpdateService under BLUE_GREEN: 2 blue and 2 green tasks run side by side, t
   expect(together.filter((t) => blue.includes(t.taskArn!))).toHaveLength(2);
 
   await stable();
-  const now = await describeService();
+  // services-stable needs one deployment and runningCount = desiredCount; COMPLETED follows at the
+  // scheduler's next look, once blue's stopped tasks are accounted for (as on AWS, it may lag the waiter).
+  const now = await eventually("the green deployment COMPLETED", async () => {
+    const s = await describeService();
+    return s.deployments?.[0]?.rolloutState === "COMPLETED" ? s : undefined;
+  });
   expect(now.deployments!.map((d) => [d.id, d.status, d.rolloutState])).toEqual([[greenId, "PRIMARY", "COMPLETED"]]);
   const remaining = await liveTasks();
   expect(remaining.map((t) => [t.lastStatus, t.taskDefinitionArn?.split("/").pop()])).toEqual(Array(2).fill(["RUNNING", `${family}:2`]));

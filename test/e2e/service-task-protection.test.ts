@@ -61,7 +61,10 @@ it("a scale-in to 0 keeps the protected task until UpdateTaskProtection clears i
   await ecs.send(new UpdateTaskProtectionCommand({ cluster, tasks: [kept!], protectionEnabled: false }));
   await eventually("the formerly protected task stopped", async () => ((await status(kept!)) === "STOPPED" ? true : undefined), 60_000);
   expect((await waitUntilServicesStable({ client: ecs, maxWaitTime: 60, minDelay: 1, maxDelay: 2 }, { cluster, services: ["worker"] })).state).toBe("SUCCESS");
-  const done = await describe();
+  // The steady-state event comes with the scheduler's next look, which may follow the waiter's answer.
+  const done = await eventually("the steady-state event", async () => {
+    const s = await describe();
+    return s.events?.[0]?.message === "(service worker) has reached a steady state." ? s : undefined;
+  });
   expect([done.desiredCount, done.runningCount]).toEqual([0, 0]);
-  expect(done.events?.[0]?.message).toBe("(service worker) has reached a steady state.");
 });
