@@ -6,7 +6,7 @@ import { regionOf } from "../runtime/arns.ts";
 import type { EventPublisher } from "../runtime/events/event-publisher.ts";
 import { ServiceScheduler, type TaskProtectionView } from "../runtime/services/service-scheduler.ts";
 import { instancePlacement, singleInstancePlacement, type InstancePlacer } from "../runtime/services/service-placement.ts";
-import type { ServiceTasks } from "../runtime/services/service-tasks.ts";
+import { withoutOrphans, type ServiceTasks } from "../runtime/services/service-tasks.ts";
 import { ServiceDeploymentStore } from "../runtime/store/service-deployment-store.ts";
 import { ServiceRevisionStore } from "../runtime/store/service-revision-store.ts";
 import { ServiceStore } from "../runtime/store/service-store.ts";
@@ -56,6 +56,8 @@ export function wireServices(
           activeInstances: (region: string, cluster: Cluster) => number;
           /** Whether an instance is DRAINING; `onChange` is told whenever an instance's status may have changed. */
           draining: (containerInstanceArn: string) => boolean;
+          /** Whether an instance was deregistered (INACTIVE): its tasks are orphaned. */
+          deregistered: (containerInstanceArn: string) => boolean;
           onChange: (listener: () => void) => () => void;
         }
       | undefined;
@@ -76,6 +78,9 @@ export function wireServices(
   const serviceRevisions = new ServiceRevisionStore(deps.db);
   // One local container instance per cluster, with a stable id for the events that name it.
   const containerInstanceId = (clusterArn: string): string => createHash("sha256").update(`${options.hostId}/${clusterArn}`).digest("hex").slice(0, 32);
+  // What the scheduler and the service operations count: not the tasks orphaned on a deregistered instance.
+  const deregistered = options.instances?.deregistered;
+  const accounted = deregistered === undefined ? tasks : withoutOrphans(tasks, deregistered);
   const express = new ExpressServiceStore(deps.db);
   // Express services' local load balancers: their health checks are the scheduler's view of task health.
   const gateways = new ExpressGateways({
@@ -95,7 +100,7 @@ export function wireServices(
     services,
     serviceDeployments,
     serviceRevisions,
-    tasks,
+    tasks: accounted,
     // Task definitions are regional: a deployment's is looked up in the region its ARN names.
     taskDefinitions: {
       resolve: (ref) => stores.taskDefinitions.inRegion(regionOf(ref) ?? deps.config.region).resolve(ref),
@@ -153,7 +158,7 @@ export function wireServices(
     clusters: stores.clusters,
     taskDefinitions: stores.taskDefinitions,
     tags: stores.tags,
-    tasks,
+    tasks: accounted,
     scheduler,
     targetGroups,
   };
@@ -179,7 +184,8 @@ export function wireServices(
       scheduler.start();
       registrations.start();
       gateways.start();
-      // An instance set to DRAINING (or back to ACTIVE): every service looks again at where its tasks run.
+      // An instance set to DRAINING (or back to ACTIVE), or deregistered: every service looks again at where
+      // its tasks run.
       stopWatchingInstances = options.instances?.onChange(() => {
         for (const record of services.live()) scheduler.poke(record.service.serviceArn ?? "");
       });

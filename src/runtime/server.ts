@@ -213,6 +213,7 @@ export async function createServer(options: ServerOptions = {}): Promise<LocalEc
               activeInstances: (region, cluster) =>
                 capacityForServices.registry.instances(region, cluster.clusterName ?? "", cluster.clusterArn ?? "").filter((r) => r.status === "ACTIVE").length,
               draining: (arn) => capacityForServices.registry.get(arn)?.status === "DRAINING",
+              deregistered: (arn) => capacityForServices.registry.get(arn)?.status === "INACTIVE",
               onChange: (listener) => capacityForServices.registry.subscribe((change) => change.kind === "updated" && listener()),
             },
     });

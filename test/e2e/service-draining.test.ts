@@ -5,6 +5,7 @@ import {
   CreateClusterCommand,
   CreateServiceCommand,
   DeleteServiceCommand,
+  DeregisterContainerInstanceCommand,
   DescribeServicesCommand,
   DescribeTasksCommand,
   ListContainerInstancesCommand,
@@ -91,5 +92,40 @@ describe("services on a draining container instance (real Docker)", () => {
     expect(stopped.filter((x) => x.containerInstanceArn === drained).map((x) => x.stoppedReason)).toEqual(["Task stopped during instance draining", "Task stopped during instance draining"]);
 
     await t.ecs.send(new DeleteServiceCommand({ cluster: CLUSTER, service: "web", force: true }));
+  }, 240_000);
+
+  it("DeregisterContainerInstance --force orphans the instance's service task: it keeps running, and the scheduler starts a copy on the other instance", async () => {
+    const { containerInstanceArns } = await t.ecs.send(new ListContainerInstancesCommand({ cluster: CLUSTER }));
+    // The previous test left one instance DRAINING: both take tasks again.
+    await t.ecs.send(new UpdateContainerInstancesStateCommand({ cluster: CLUSTER, containerInstances: containerInstanceArns!, status: "ACTIVE" }));
+    await t.ecs.send(
+      new CreateServiceCommand({ cluster: CLUSTER, serviceName: "api", taskDefinition: "drained", desiredCount: 2, placementStrategy: [{ type: "spread", field: "instanceId" }] }),
+    );
+    await waitUntilServicesStable({ client: t.ecs, maxWaitTime: 120, minDelay: 1 }, { cluster: CLUSTER, services: ["api"] });
+    const runningOf = async (): Promise<Task[]> => {
+      const { taskArns } = await t.ecs.send(new ListTasksCommand({ cluster: CLUSTER, serviceName: "api" }));
+      return ((await t.ecs.send(new DescribeTasksCommand({ cluster: CLUSTER, tasks: taskArns! }))).tasks ?? []).filter((x) => x.lastStatus === "RUNNING");
+    };
+    const before = await runningOf();
+    expect(new Set(before.map((x) => x.containerInstanceArn)).size).toBe(2);
+    const [kept, lost] = containerInstanceArns!;
+    const orphan = before.find((x) => x.containerInstanceArn === lost)!;
+
+    await expect(t.ecs.send(new DeregisterContainerInstanceCommand({ cluster: CLUSTER, containerInstance: lost! }))).rejects.toThrow("Found running tasks on the instance.");
+    await t.ecs.send(new DeregisterContainerInstanceCommand({ cluster: CLUSTER, containerInstance: lost!, force: true }));
+    const after = await eventually(
+      "a copy of the orphaned task on the other instance",
+      async () => {
+        const now = await runningOf();
+        return now.filter((x) => x.containerInstanceArn === kept).length === 2 ? now : undefined;
+      },
+      90_000,
+      200,
+    );
+    // The orphan still runs (ECS leaves it until the instance goes), and the service counts only the two it sees.
+    expect(after.map((x) => x.taskArn)).toContain(orphan.taskArn);
+    const { services } = await t.ecs.send(new DescribeServicesCommand({ cluster: CLUSTER, services: ["api"] }));
+    expect([services![0]!.desiredCount, services![0]!.runningCount]).toEqual([2, 2]);
+    await t.ecs.send(new DeleteServiceCommand({ cluster: CLUSTER, service: "api", force: true }));
   }, 240_000);
 });

@@ -43,6 +43,7 @@ export interface ServiceSchedulerOptions {
   retired?: (serviceArn: string) => void;
   /** Whether a container instance is DRAINING (its service tasks are replaced elsewhere). */
   instanceDraining?: (containerInstanceArn: string) => boolean;
+
   /** Task scale-in protection (UpdateTaskProtection, the agent endpoint) and its changes. */
   protection?: TaskProtectionView;
 }

@@ -21,3 +21,20 @@ export interface ServiceTaskDefinitions {
   resolve(ref: string): TaskDefinition | undefined;
   tagsOf(taskDefinitionArn: string): Tag[];
 }
+
+/**
+ * The tasks as services account for them: those on a deregistered (INACTIVE) container instance are
+ * orphaned — "no longer monitored or accounted for by Amazon ECS. If an orphaned task … is part of an
+ * Amazon ECS service, then the service scheduler starts another copy of that task" (DeregisterContainerInstance,
+ * `force`). They keep running; the scheduler and the service's counts no longer see them.
+ */
+export function withoutOrphans(tasks: ServiceTasks, deregistered: (containerInstanceArn: string) => boolean): ServiceTasks {
+  const accounted = (t: Task): boolean => t.containerInstanceArn === undefined || !deregistered(t.containerInstanceArn);
+  return {
+    runTask: (spec) => tasks.runTask(spec),
+    stopTask: (taskArn, reason, stopCode) => tasks.stopTask(taskArn, reason, stopCode),
+    get: (taskArn) => tasks.get(taskArn),
+    list: (filter) => tasks.list(filter).filter(accounted),
+    subscribe: (listener) => tasks.subscribe(listener),
+  };
+}
