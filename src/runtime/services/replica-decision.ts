@@ -1,5 +1,5 @@
 import type { Deployment, Service } from "../../../generated/shapes.ts";
-import { bakeTimeMs, blueGreenStep, isBlueGreen, type BlueGreenStep } from "./blue-green-decision.ts";
+import { bakeTimeMs, blueGreenStep, isBlueGreen, trafficShiftMs, type BlueGreenStep } from "./blue-green-decision.ts";
 import { circuitBreakerThreshold, maximumTasks, minimumHealthyTasks } from "./deployment-math.ts";
 import { followPrimary, newDeployment, ROLLOUT_REASON, specOf } from "./deployment-records.ts";
 import {
@@ -343,6 +343,7 @@ export function decideReplica(input: DecisionInput): Decision {
       greenReady: started === 0 && liveOf(primary.id).length === desired && healthyOf(primary).length === desired,
       hasBlue: olds.some((d) => liveOf(d.id).length > 0),
       bakeMs: bakeTimeMs(service.deploymentConfiguration),
+      shiftMs: trafficShiftMs(service.deploymentConfiguration),
       now,
     });
     if (blueGreen.wakeAt !== undefined) wake(blueGreen.wakeAt);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { DeploymentConfiguration } from "../../../generated/shapes.ts";
-import { blueGreenStep, DEFAULT_BLUE_GREEN_BAKE_TIME_MINUTES } from "../../../src/runtime/services/blue-green-decision.ts";
+import { blueGreenStep, DEFAULT_BLUE_GREEN_BAKE_TIME_MINUTES, trafficShiftMs } from "../../../src/runtime/services/blue-green-decision.ts";
 import { decideReplica, STOP_REASONS } from "../../../src/runtime/services/replica-decision.ts";
 import type { Effect, SchedTask, ServiceBook, ServiceDeploymentPatch } from "../../../src/runtime/services/scheduler-types.ts";
 import { serviceEvents } from "../../../src/runtime/services/service-events.ts";
@@ -215,10 +215,58 @@ describe("blue/green deployments (replica scheduler)", () => {
     expect(summary(again.effects)).not.toContain("log deployment-lifecycle-hooks-not-run");
   });
 
-  it.each(["LINEAR", "CANARY", "ROLLING"] as const)("%s stays a rolling update (maximumPercent applies, no lifecycle stage)", (strategy) => {
+  it.each(["ROLLING"] as const)("%s stays a rolling update (maximumPercent applies, no lifecycle stage)", (strategy) => {
     const { svc, b } = blueGreen({ config: { strategy, maximumPercent: 150 } });
     const d = decideReplica(input({ service: svc, book: b, tasks: tasks(2, D1) }));
     expect(summary(d.effects)[0]).toBe(`start ${D2} ×1`);
     expect(sdPatches(d.effects).every((p) => p.lifecycleStage === undefined)).toBe(true);
+  });
+});
+
+describe("LINEAR and CANARY: the blue/green workflow with production traffic shifted in steps", () => {
+  // LinearConfiguration / CanaryConfiguration (API reference): stepPercent 10 and stepBakeTimeInMinutes 6
+  // by default, the step bake time "not applied after reaching 100 percent"; canaryBakeTimeInMinutes 10.
+  it.each([
+    ["BLUE_GREEN: at once", { strategy: "BLUE_GREEN" }, 0],
+    ["LINEAR defaults: 10 steps of 10 %, 9 waits of 6 min", { strategy: "LINEAR" }, 54 * MIN],
+    ["LINEAR 25 % every 2 min: 3 waits", { strategy: "LINEAR", linearConfiguration: { stepPercent: 25, stepBakeTimeInMinutes: 2 } }, 6 * MIN],
+    ["LINEAR 30 %: 4 steps (30, 60, 90, 100), 3 waits", { strategy: "LINEAR", linearConfiguration: { stepPercent: 30, stepBakeTimeInMinutes: 1 } }, 3 * MIN],
+    ["LINEAR 100 %: one step, no wait", { strategy: "LINEAR", linearConfiguration: { stepPercent: 100, stepBakeTimeInMinutes: 5 } }, 0],
+    ["CANARY defaults: 10 min", { strategy: "CANARY" }, 10 * MIN],
+    ["CANARY 20 % for 3 min", { strategy: "CANARY", canaryConfiguration: { canaryPercent: 20, canaryBakeTimeInMinutes: 3 } }, 3 * MIN],
+  ] as const)("%s", (_, config, ms) => {
+    expect(trafficShiftMs(config as DeploymentConfiguration)).toBe(ms);
+  });
+
+  it("the stage machine spends the shift in PRODUCTION_TRAFFIC_SHIFT, then bakes", () => {
+    const base = { stage: "SCALE_UP" as const, bakeStartedAt: undefined, greenReady: true, hasBlue: true, bakeMs: 5 * MIN, shiftMs: 6 * MIN, now: T0 };
+    const shifting = blueGreenStep(base);
+    expect(shifting).toMatchObject({ stage: "PRODUCTION_TRAFFIC_SHIFT", bakeStartedAt: T0 + 6 * MIN, cleanUp: false, wakeAt: T0 + 6 * MIN });
+    const still = blueGreenStep({ ...base, stage: shifting.stage, bakeStartedAt: shifting.bakeStartedAt, now: T0 + 6 * MIN - 1 });
+    expect(still).toMatchObject({ stage: "PRODUCTION_TRAFFIC_SHIFT", cleanUp: false, wakeAt: T0 + 6 * MIN });
+    const baking = blueGreenStep({ ...base, stage: still.stage, bakeStartedAt: still.bakeStartedAt, now: T0 + 6 * MIN });
+    expect(baking).toMatchObject({ stage: "BAKE_TIME", cleanUp: false, wakeAt: T0 + 11 * MIN });
+    expect(blueGreenStep({ ...base, stage: baking.stage, bakeStartedAt: baking.bakeStartedAt, now: T0 + 11 * MIN })).toMatchObject({ stage: "CLEAN_UP", cleanUp: true });
+  });
+
+  it.each(["LINEAR", "CANARY"] as const)("%s: green at full count whatever maximumPercent; blue kept through the shift and the bake time, then goes", (strategy) => {
+    const config: DeploymentConfiguration =
+      strategy === "LINEAR"
+        ? { strategy, bakeTimeInMinutes: 1, linearConfiguration: { stepPercent: 50, stepBakeTimeInMinutes: 2 } }
+        : { strategy, bakeTimeInMinutes: 1, canaryConfiguration: { canaryPercent: 10, canaryBakeTimeInMinutes: 2 } };
+    const { svc, b } = blueGreen({ config });
+    const blue = tasks(2, D1, "running", healthy);
+    const up = decideReplica(input({ service: svc, book: b, units: checked, tasks: blue, now: T0 }));
+    expect(summary(up.effects)[0]).toBe(`start ${D2} ×2`);
+    const green = tasks(2, D2, "running", healthy);
+    const shift = decideReplica(input({ service: up.service, book: up.book, units: checked, tasks: [...blue, ...green], now: T0 + MIN }));
+    expect(sdPatches(shift.effects).map((p) => p.lifecycleStage)).toContain("PRODUCTION_TRAFFIC_SHIFT");
+    expect(shift.wakeAt).toBe(T0 + 3 * MIN);
+    const bake = decideReplica(input({ service: shift.service, book: shift.book, units: checked, tasks: [...blue, ...green], now: T0 + 3 * MIN }));
+    expect(sdPatches(bake.effects).map((p) => p.lifecycleStage)).toContain("BAKE_TIME");
+    expect(bake.effects.some((e) => e.kind === "stop")).toBe(false);
+    expect(bake.wakeAt).toBe(T0 + 4 * MIN);
+    const clean = decideReplica(input({ service: bake.service, book: bake.book, units: checked, tasks: [...blue, ...green], now: T0 + 4 * MIN }));
+    expect(clean.effects.flatMap((e) => (e.kind === "stop" ? e.taskArns : []))).toEqual(blue.map((t) => t.arn));
   });
 });
